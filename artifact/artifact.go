@@ -31,6 +31,10 @@ type Artifact struct {
 	Created time.Time
 	// Meta holds string metadata, shaped like NATS headers. It may be nil.
 	Meta Metadata
+	// Origin is opaque state of the transport that received the message,
+	// such as the handle to acknowledge it. Clone and Derive carry it from
+	// an input to everything made from it; the encoding leaves it out.
+	Origin any
 }
 
 // New returns an artifact with a fresh ID, the current time, and the given
@@ -51,8 +55,8 @@ func (a *Artifact) Clone() *Artifact {
 }
 
 // Derive returns a new artifact that keeps a's subject, reply subject,
-// creation time and a copy of its metadata, with a fresh ID and the given
-// payload. Generators use it to build outputs from an input.
+// creation time, origin and a copy of its metadata, with a fresh ID and the
+// given payload. Generators use it to build outputs from an input.
 func (a *Artifact) Derive(payload []byte) *Artifact {
 	return &Artifact{
 		ID:      NewID(),
@@ -61,6 +65,7 @@ func (a *Artifact) Derive(payload []byte) *Artifact {
 		Payload: payload,
 		Created: a.Created,
 		Meta:    a.Meta.Clone(),
+		Origin:  a.Origin,
 	}
 }
 

@@ -156,7 +156,11 @@ func TestCloneAndDerive(t *testing.T) {
 	if a.Payload[0] == 'X' || len(a.Meta["Multi"]) != 3 {
 		t.Fatal("Clone shares memory with the original")
 	}
+	a.Origin = "handle"
 	d := a.Derive([]byte("new"))
+	if d.Origin != "handle" || a.Clone().Origin != "handle" {
+		t.Fatal("Origin not carried")
+	}
 	if d.ID == a.ID || d.Subject != a.Subject || d.Reply != a.Reply || !d.Meta.Equal(a.Meta) {
 		t.Fatalf("Derive = %+v", d)
 	}

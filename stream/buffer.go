@@ -330,15 +330,7 @@ func (b *Buffer) Close() error {
 		close(b.done)
 		_ = b.CloseSend()
 		if g := b.o.gen; g != nil {
-			// The generator closes out and errs now that ctx is done;
-			// drain them so it is never stuck on a send.
-			for a := range b.out {
-				b.drop(a, DropClosed)
-			}
-			if b.errs != nil {
-				for range b.errs {
-				}
-			}
+			b.drainGenerator()
 			b.closeErr = g.Close()
 		}
 		for a := range b.in {
@@ -352,4 +344,29 @@ func (b *Buffer) Close() error {
 		}
 	})
 	return b.closeErr
+}
+
+// drainGenerator takes everything the cancelled generator still hands over,
+// reporting each artifact as dropped, until it closes out and errs.
+func (b *Buffer) drainGenerator() {
+	out, errs := b.out, b.errs
+	for out != nil || errs != nil {
+		select {
+		case a, ok := <-out:
+			if !ok {
+				out = nil
+				continue
+			}
+			b.drop(a, DropClosed)
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			var ae *ArtifactError
+			if errors.As(err, &ae) && ae.Artifact != nil {
+				b.drop(ae.Artifact, DropClosed)
+			}
+		}
+	}
 }

@@ -466,3 +466,46 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseAccountsForInFlight closes buffers whose generators hold
+// artifacts at every stage: each artifact sent is reported exactly once,
+// as received or as dropped.
+func TestCloseAccountsForInFlight(t *testing.T) {
+	stuck := func() stream.Generator {
+		return stream.FromFunc(func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
+			if string(a.Payload) == "5" {
+				<-ctx.Done() // holds one artifact until Close
+				return ctx.Err()
+			}
+			return emit(a)
+		})
+	}
+	gens := map[string]func() stream.Generator{
+		"func":     stuck,
+		"parallel": func() stream.Generator { return stream.Parallel(3, stream.BySubject, stuck()) },
+		"chain":    func() stream.Generator { return stream.Chain(stream.Passthrough(), stuck(), stream.Passthrough()) },
+	}
+	for name, gen := range gens {
+		t.Run(name, func(t *testing.T) {
+			var rec recorder
+			b, _ := stream.NewBuffer(stream.WithGenerator(gen()), stream.WithBufferSize(512), stream.WithHooks(rec.hooks()))
+			const n = 300
+			for i := range n {
+				if err := b.Send(t.Context(), art(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			received := 0
+			for range 5 { // what passes before the stuck artifact in every shape
+				if _, err := b.Receive(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				received++
+			}
+			_ = b.Close()
+			if got := received + len(rec.drops[stream.DropClosed]); got != n {
+				t.Fatalf("received %d + dropped %d = %d, want %d", received, len(rec.drops[stream.DropClosed]), got, n)
+			}
+		})
+	}
+}

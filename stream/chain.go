@@ -18,12 +18,14 @@ func Chain(gens ...Generator) Generator {
 	case 1:
 		return gens[0]
 	}
-	return &chain{gens: gens}
+	return &chain{gens: gens, stop: make(chan struct{})}
 }
 
 type chain struct {
-	gens []Generator
-	wg   sync.WaitGroup
+	gens     []Generator
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 func (c *chain) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
@@ -31,10 +33,11 @@ func (c *chain) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-c
 	for i, g := range c.gens {
 		in, errss[i] = g.Generate(ctx, in)
 	}
-	return in, mergeErrors(ctx, &c.wg, errss)
+	return in, mergeErrors(&c.wg, c.stop, errss)
 }
 
 func (c *chain) Close() error {
+	c.stopOnce.Do(func() { close(c.stop) })
 	var errs []error
 	for _, g := range c.gens {
 		errs = append(errs, g.Close())
@@ -44,9 +47,8 @@ func (c *chain) Close() error {
 }
 
 // mergeErrors forwards every channel of errss into one channel, which it
-// closes after all of errss are closed. Forwarding stops when ctx is done,
-// but each source is still drained so its generator can finish.
-func mergeErrors(ctx context.Context, wg *sync.WaitGroup, errss []<-chan error) <-chan error {
+// closes after all of errss are closed. Closing stop abandons what is left.
+func mergeErrors(wg *sync.WaitGroup, stop <-chan struct{}, errss []<-chan error) <-chan error {
 	merged := make(chan error, chanCap)
 	var inner sync.WaitGroup
 	for _, errs := range errss {
@@ -58,7 +60,8 @@ func mergeErrors(ctx context.Context, wg *sync.WaitGroup, errss []<-chan error) 
 			for err := range errs {
 				select {
 				case merged <- err:
-				case <-ctx.Done():
+				case <-stop:
+					return
 				}
 			}
 		}()

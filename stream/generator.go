@@ -12,18 +12,23 @@ import (
 type Generator interface {
 	// Generate starts processing in and returns the results and the
 	// per-artifact errors. Generate owns out and errs: it is their only
-	// sender, and it closes both after in is closed and every result is
-	// sent, or after ctx is done. The caller must keep receiving from both
-	// until they are closed or ctx is done. in belongs to the caller: the
-	// generator only receives from it and never closes it.
+	// sender, and it closes both once in is closed and every result and
+	// error is sent. in belongs to the caller: the generator only receives
+	// from it and never closes it.
+	//
+	// When ctx is done, processing stops, and every artifact the generator
+	// still holds or receives afterwards is reported on errs as an
+	// *ArtifactError wrapping ctx's error, until in is closed: nothing
+	// disappears unaccounted. The caller keeps receiving from out and errs
+	// until both are closed, or calls Close to abandon them.
 	//
 	// Errors about one artifact should be *ArtifactError, so the caller
 	// can dead-letter the artifact.
 	Generate(ctx context.Context, in <-chan *artifact.Artifact) (out <-chan *artifact.Artifact, errs <-chan error)
 
-	// Close releases the generator's resources and waits for the
-	// goroutines Generate started to return; call it after ctx is done or
-	// in is closed. Close is idempotent.
+	// Close releases the generator's resources, abandons results nobody
+	// received, and waits for the goroutines Generate started to return.
+	// Call it after ctx is done or in is closed. Close is idempotent.
 	io.Closer
 }
 
@@ -39,8 +44,10 @@ type ProcessFunc func(ctx context.Context, a *artifact.Artifact, emit Emit) erro
 // funcGen runs a ProcessFunc in one goroutine per Generate call, so it keeps
 // the order of its input.
 type funcGen struct {
-	fn ProcessFunc
-	wg sync.WaitGroup
+	fn       ProcessFunc
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // chanCap is the capacity of the channels generators in this package make:
@@ -50,7 +57,7 @@ const chanCap = 64
 // FromFunc returns a Generator that calls fn for each artifact, in order, in
 // a single goroutine. A panic in fn becomes a *PanicError for that artifact.
 // Generate may be called more than once; each call gets its own goroutine.
-func FromFunc(fn ProcessFunc) Generator { return &funcGen{fn: fn} }
+func FromFunc(fn ProcessFunc) Generator { return &funcGen{fn: fn, stop: make(chan struct{})} }
 
 // Map returns a Generator that replaces each artifact by fn's result. A nil
 // result with a nil error filters the artifact.
@@ -112,6 +119,14 @@ func (g *funcGen) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-g.stop:
+			return ErrClosed
+		}
+	}
+	report := func(a *artifact.Artifact, err error) {
+		select {
+		case errs <- &ArtifactError{Artifact: a, Err: err}:
+		case <-g.stop:
 		}
 	}
 	g.wg.Add(1)
@@ -120,31 +135,40 @@ func (g *funcGen) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<
 		defer close(errs)
 		defer close(out)
 		for {
-			var a *artifact.Artifact
-			var ok bool
 			select {
-			case a, ok = <-in:
+			case a, ok := <-in:
+				if !ok {
+					return
+				}
+				if err := g.call(ctx, a, emit); err != nil {
+					report(a, err)
+				}
+				continue
 			case <-ctx.Done():
-				return
 			}
+			break
+		}
+		// Cancelled: account for everything still arriving, so that no
+		// artifact disappears without an error naming it.
+		flush(ctx, in, g.stop, report)
+	}()
+	return out, errs
+}
+
+// flush reports every artifact that arrives on in as failed with ctx's
+// error, until in is closed or stop is closed.
+func flush(ctx context.Context, in <-chan *artifact.Artifact, stop <-chan struct{}, report func(*artifact.Artifact, error)) {
+	for {
+		select {
+		case a, ok := <-in:
 			if !ok {
 				return
 			}
-			err := g.call(ctx, a, emit)
-			if err == nil {
-				continue
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			select {
-			case errs <- &ArtifactError{Artifact: a, Err: err}:
-			case <-ctx.Done():
-				return
-			}
+			report(a, ctx.Err())
+		case <-stop:
+			return
 		}
-	}()
-	return out, errs
+	}
 }
 
 func (g *funcGen) call(ctx context.Context, a *artifact.Artifact, emit Emit) (err error) {
@@ -156,7 +180,10 @@ func (g *funcGen) call(ctx context.Context, a *artifact.Artifact, emit Emit) (er
 	return g.fn(ctx, a, emit)
 }
 
+// Close releases goroutines still trying to hand over results and waits
+// for them.
 func (g *funcGen) Close() error {
+	g.stopOnce.Do(func() { close(g.stop) })
 	g.wg.Wait()
 	return nil
 }

@@ -24,30 +24,44 @@ func Parallel(n int, key KeyFunc, g Generator) Generator {
 	if n < 2 {
 		return g
 	}
-	return &parallel{n: n, key: key, g: g, seed: maphash.MakeSeed()}
+	return &parallel{n: n, key: key, g: g, seed: maphash.MakeSeed(), stop: make(chan struct{})}
 }
 
 type parallel struct {
-	n    int
-	key  KeyFunc
-	g    Generator
-	seed maphash.Seed
-	wg   sync.WaitGroup
+	n        int
+	key      KeyFunc
+	g        Generator
+	seed     maphash.Seed
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 func (p *parallel) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
+	// Shards are unbuffered: an artifact is either with the dispatcher or
+	// with a worker, never parked where a cancellation could strand it.
 	shards := make([]chan *artifact.Artifact, p.n)
 	outs := make([]<-chan *artifact.Artifact, p.n)
-	errss := make([]<-chan error, p.n)
+	errss := make([]<-chan error, p.n+1)
 	for i := range shards {
-		shards[i] = make(chan *artifact.Artifact, chanCap)
+		shards[i] = make(chan *artifact.Artifact)
 		outs[i], errss[i] = p.g.Generate(ctx, shards[i])
 	}
+	dispatchErrs := make(chan error, chanCap)
+	errss[p.n] = dispatchErrs
+	report := func(a *artifact.Artifact, err error) {
+		select {
+		case dispatchErrs <- &ArtifactError{Artifact: a, Err: err}:
+		case <-p.stop:
+		}
+	}
 
-	// The dispatcher made the shard channels, so it closes them.
+	// The dispatcher made the shard channels and dispatchErrs, so it
+	// closes them.
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		defer close(dispatchErrs)
 		defer func() {
 			for _, s := range shards {
 				close(s)
@@ -62,13 +76,15 @@ func (p *parallel) Generate(ctx context.Context, in <-chan *artifact.Artifact) (
 				s := shards[maphash.String(p.seed, p.key(a))%uint64(p.n)]
 				select {
 				case s <- a:
+					continue
 				case <-ctx.Done():
-					return
+					report(a, ctx.Err())
 				}
 			case <-ctx.Done():
-				return
 			}
+			break
 		}
+		flush(ctx, in, p.stop, report)
 	}()
 
 	out := make(chan *artifact.Artifact, chanCap)
@@ -82,7 +98,8 @@ func (p *parallel) Generate(ctx context.Context, in <-chan *artifact.Artifact) (
 			for a := range o {
 				select {
 				case out <- a:
-				case <-ctx.Done():
+				case <-p.stop:
+					return
 				}
 			}
 		}()
@@ -93,10 +110,11 @@ func (p *parallel) Generate(ctx context.Context, in <-chan *artifact.Artifact) (
 		fwd.Wait()
 		close(out)
 	}()
-	return out, mergeErrors(ctx, &p.wg, errss)
+	return out, mergeErrors(&p.wg, p.stop, errss)
 }
 
 func (p *parallel) Close() error {
+	p.stopOnce.Do(func() { close(p.stop) })
 	err := p.g.Close()
 	p.wg.Wait()
 	return err

@@ -1,0 +1,72 @@
+package streamtest_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/jq"
+	"github.com/natsbridge/bridge/stream"
+	"github.com/natsbridge/bridge/stream/streamtest"
+)
+
+func TestGenerators(t *testing.T) {
+	identity, err := jq.Compile(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	filterAll, err := jq.Compile("empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonPayload := func(i int) []byte { return fmt.Appendf(nil, `{"n":%d,"s":"x"}`, i) }
+
+	tests := []struct {
+		name   string
+		newGen func() stream.Generator
+		opts   streamtest.Options
+	}{
+		{name: "Passthrough", newGen: stream.Passthrough, opts: streamtest.Options{Identity: true}},
+		{
+			name: "Map identity",
+			newGen: func() stream.Generator {
+				return stream.Map(func(_ context.Context, a *artifact.Artifact) (*artifact.Artifact, error) { return a, nil })
+			},
+			opts: streamtest.Options{Identity: true},
+		},
+		{
+			name:   "Chain",
+			newGen: func() stream.Generator { return stream.Chain(stream.Passthrough(), stream.Passthrough()) },
+			opts:   streamtest.Options{Identity: true},
+		},
+		{
+			name:   "Parallel",
+			newGen: func() stream.Generator { return stream.Parallel(3, stream.BySubject, stream.Passthrough()) },
+			opts:   streamtest.Options{Identity: true},
+		},
+		{
+			name: "Chain of Parallel",
+			newGen: func() stream.Generator {
+				return stream.Chain(stream.Parallel(2, stream.BySubject, stream.Passthrough()), stream.Passthrough())
+			},
+			opts: streamtest.Options{Identity: true},
+		},
+		{
+			name: "Filter odd",
+			newGen: func() stream.Generator {
+				return stream.Filter(func(_ context.Context, a *artifact.Artifact) (bool, error) { return len(a.Payload)%2 == 0, nil })
+			},
+		},
+		{name: "jq identity", newGen: identity.Generator, opts: streamtest.Options{Identity: true, Payload: jsonPayload}},
+		{name: "jq identity on numbers", newGen: identity.Generator, opts: streamtest.Options{Identity: true}},
+		{name: "jq empty", newGen: filterAll.Generator, opts: streamtest.Options{Payload: jsonPayload}},
+		// Every input fails: the errors channel carries the load.
+		{name: "jq on non-JSON", newGen: identity.Generator, opts: streamtest.Options{Payload: func(i int) []byte { return fmt.Appendf(nil, "x%d", i) }}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			streamtest.TestGenerator(t, test.newGen, test.opts)
+		})
+	}
+}
