@@ -1,0 +1,4 @@
+package config
+
+// RoutePrefix exposes routePrefix to the tests.
+const RoutePrefix = routePrefix

@@ -1,0 +1,3 @@
+// Gendocs writes the configuration reference, config.Markdown, to the file
+// named by -o. It runs from go generate in internal/config.
+package main
