@@ -1,0 +1,81 @@
+package bridge
+
+import (
+	"time"
+
+	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/stream"
+)
+
+// Reason classifies a failed or dropped message. The set is fixed, so it is
+// safe as a metric label.
+type Reason string
+
+// Failure reasons.
+const (
+	// ReasonDecode: the payload could not be decoded (e.g. not JSON on a
+	// jq route). Permanent.
+	ReasonDecode Reason = "decode"
+	// ReasonGenerator: the processing stage returned an error.
+	ReasonGenerator Reason = "generator"
+	// ReasonTimeout: processing ran past the route's timeout.
+	ReasonTimeout Reason = "timeout"
+	// ReasonPublish: publishing the result failed.
+	ReasonPublish Reason = "publish"
+	// ReasonMaxDeliver: a JetStream message was delivered too many times.
+	ReasonMaxDeliver Reason = "max_deliver"
+)
+
+// Drop reasons.
+const (
+	// ReasonOverflow: the route's buffer was full and its policy dropped.
+	ReasonOverflow Reason = "overflow"
+	// ReasonSlowConsumer: the NATS client dropped messages because the
+	// route fell behind its pending limits.
+	ReasonSlowConsumer Reason = "slow_consumer"
+	// ReasonShutdown: the message was still queued when the shutdown
+	// deadline passed.
+	ReasonShutdown Reason = "shutdown"
+)
+
+// RouteHooks observe one route. Any hook may be nil. Hooks are called
+// concurrently from the route's goroutines and must not block.
+//
+// Every message is accounted for exactly once: each one reported by
+// Received ends in exactly one of Processed, Filtered, Failed, or Dropped
+// with n == 1. Dropped with ReasonSlowConsumer is the exception that proves
+// the rule: those messages were discarded by the NATS client and never
+// reached Received, so counting them as received keeps the identity
+//
+//	received = processed + filtered + failed + dropped
+//
+// true once the route is idle.
+type RouteHooks struct {
+	// Received: a message arrived from NATS.
+	Received func(a *artifact.Artifact)
+	// Processed: every output of a message (outputs >= 1) was published.
+	Processed func(a *artifact.Artifact, outputs int)
+	// Filtered: the processing stage produced no output for a message.
+	Filtered func(a *artifact.Artifact)
+	// Failed: a message failed; err says why.
+	Failed func(a *artifact.Artifact, reason Reason, err error)
+	// Dropped: n messages were discarded without processing.
+	Dropped func(reason Reason, n int)
+	// Published: one output was published; latency is from receipt.
+	Published func(a *artifact.Artifact, latency time.Duration)
+	// DeadLettered: a failed message was published to the DLQ.
+	DeadLettered func(a *artifact.Artifact)
+	// ProcessingTime: the processing stage spent d on one message.
+	ProcessingTime func(d time.Duration)
+	// Buffer observes the route's buffer. Its OnDrop is wrapped by the
+	// route, which reports drops through Dropped as well.
+	Buffer stream.Hooks
+}
+
+// Hooks observe a Bridge. Any hook may be nil.
+type Hooks struct {
+	// Route is called once per route, when the Bridge is made, and returns
+	// the hooks for that route. Resolving per-route state here keeps it
+	// off the per-message path.
+	Route func(name string) RouteHooks
+}

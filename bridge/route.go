@@ -1,0 +1,411 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/internal/subjectmap"
+	"github.com/natsbridge/bridge/stream"
+)
+
+// Headers added to dead-lettered messages.
+const (
+	HeaderError   = "Bridge-Error"
+	HeaderRoute   = "Bridge-Route"
+	HeaderSubject = "Bridge-Subject"
+	// HeaderPreviousError keeps the Bridge-Error header of a received
+	// message (for example one replayed from a DLQ), which would otherwise
+	// mark it as failed.
+	HeaderPreviousError = "Bridge-Previous-Error"
+)
+
+// Defaults for RouteConfig fields left zero.
+const (
+	DefaultPendingMsgs  = 65536
+	DefaultPendingBytes = 64 << 20
+)
+
+// ErrPermanent marks processing errors that retrying cannot fix, such as a
+// payload that is not JSON. A Process function wraps its error with it (or
+// with an error that matches it) to classify the failure as ReasonDecode.
+var ErrPermanent = errors.New("bridge: permanent error")
+
+// RouteConfig describes one route.
+type RouteConfig struct {
+	// Name labels the route in logs and hooks. Required, unique.
+	Name string
+	// In is the subject (wildcards allowed) the route subscribes to.
+	In string
+	// Out is the output subject; it may use nats-server mapping tokens
+	// such as {{wildcard(1)}} that refer to In's wildcards.
+	Out string
+	// Queue is the queue group; "" subscribes without one.
+	Queue string
+	// DLQ is the dead-letter subject; "" means failures are only reported.
+	DLQ string
+	// Process is the processing stage; nil passes messages through.
+	Process stream.ProcessFunc
+	// BufferSize is the route's queue capacity; 0 means
+	// stream.DefaultBufferSize.
+	BufferSize int
+	// Overflow is the policy when the queue is full. Fail is not allowed:
+	// a NATS callback has nowhere to return the message to.
+	Overflow stream.Overflow
+	// Workers is the number of parallel processing workers; messages on
+	// the same subject keep their order. 0 means 1.
+	Workers int
+	// Timeout bounds the processing of one message; 0 means none.
+	Timeout time.Duration
+	// PendingMsgs and PendingBytes are the NATS client's pending limits
+	// for the subscription: how much it holds while the route applies
+	// backpressure, before it drops (reported as slow_consumer). 0 means
+	// DefaultPendingMsgs and DefaultPendingBytes.
+	PendingMsgs, PendingBytes int
+}
+
+// route is a running RouteConfig.
+type route struct {
+	cfg     RouteConfig
+	mapping *subjectmap.Mapping
+	hooks   RouteHooks
+	log     *slog.Logger
+	nc      *nats.Conn
+	buf     *stream.Buffer
+	sub     *nats.Subscription
+	track   bool // attach a tracker to every input
+	failLog sometimes
+
+	sendCtx     context.Context // cancelled at the hard-stop deadline
+	slowDropped int             // slow-consumer drops already reported
+	pub         nats.Msg        // reused by the publish loop
+}
+
+func newRoute(cfg RouteConfig, nc *nats.Conn, hooks RouteHooks, log *slog.Logger) (*route, error) {
+	if cfg.Name == "" {
+		return nil, fmt.Errorf("%w: route without a name", ErrInvalidRoute)
+	}
+	m, err := subjectmap.New(cfg.In, cfg.Out)
+	if err != nil {
+		return nil, fmt.Errorf("%w: route %q: %w", ErrInvalidRoute, cfg.Name, err)
+	}
+	if cfg.Overflow == stream.Fail {
+		return nil, fmt.Errorf("%w: route %q: overflow policy fail is not supported", ErrInvalidRoute, cfg.Name)
+	}
+	if cfg.PendingMsgs == 0 {
+		cfg.PendingMsgs = DefaultPendingMsgs
+	}
+	if cfg.PendingBytes == 0 {
+		cfg.PendingBytes = DefaultPendingBytes
+	}
+	r := &route{
+		cfg:     cfg,
+		mapping: m,
+		hooks:   hooks,
+		log:     log.With("route", cfg.Name),
+		nc:      nc,
+		track:   cfg.Process != nil,
+	}
+	r.failLog.interval = 5 * time.Second
+	return r, nil
+}
+
+// start makes the buffer and subscribes. sendCtx is cancelled when the
+// bridge gives up draining.
+func (r *route) start(sendCtx context.Context) error {
+	r.sendCtx = sendCtx
+	bh := r.hooks.Buffer
+	userDrop := bh.OnDrop
+	bh.OnDrop = func(a *artifact.Artifact, why stream.DropReason) {
+		if userDrop != nil {
+			userDrop(a, why)
+		}
+		switch why {
+		case stream.DropFiltered:
+			r.finish(a, outcome{filtered: true})
+		case stream.DropOverflow:
+			r.finish(a, outcome{drop: ReasonOverflow})
+		default:
+			r.finish(a, outcome{drop: ReasonShutdown})
+		}
+	}
+	opts := []stream.Option{
+		stream.WithHooks(bh),
+		stream.WithOverflow(r.cfg.Overflow),
+		stream.WithLogger(r.log),
+	}
+	if r.cfg.BufferSize > 0 {
+		opts = append(opts, stream.WithBufferSize(r.cfg.BufferSize))
+	}
+	if r.cfg.Process != nil {
+		fn := stream.FromFunc(r.instrument(stream.WithTimeout(r.cfg.Timeout, r.cfg.Process)))
+		opts = append(opts, stream.WithGenerator(stream.Parallel(r.cfg.Workers, stream.BySubject, fn)))
+	}
+	buf, err := stream.NewBuffer(opts...)
+	if err != nil {
+		return fmt.Errorf("route %q: %w", r.cfg.Name, err)
+	}
+	r.buf = buf
+	if r.cfg.Queue != "" {
+		r.sub, err = r.nc.QueueSubscribe(r.cfg.In, r.cfg.Queue, r.onMsg)
+	} else {
+		r.sub, err = r.nc.Subscribe(r.cfg.In, r.onMsg)
+	}
+	if err == nil {
+		err = r.sub.SetPendingLimits(r.cfg.PendingMsgs, r.cfg.PendingBytes)
+	}
+	if err != nil {
+		_ = buf.Close()
+		return fmt.Errorf("route %q: subscribe to %q: %w", r.cfg.Name, r.cfg.In, err)
+	}
+	return nil
+}
+
+// onMsg is the subscription callback: the entry of the hot path.
+func (r *route) onMsg(m *nats.Msg) {
+	a := &artifact.Artifact{
+		ID:      artifact.NewID(),
+		Subject: m.Subject,
+		Reply:   m.Reply,
+		Payload: m.Data,
+		Created: time.Now(),
+		Meta:    artifact.Metadata(m.Header),
+	}
+	if vs, ok := a.Meta[artifact.KeyError]; ok {
+		// A message that failed elsewhere (say, replayed from a DLQ) is
+		// input like any other here: keep its error, but not under the
+		// key that marks a failure in this bridge.
+		delete(a.Meta, artifact.KeyError)
+		a.Meta[HeaderPreviousError] = vs
+	}
+	if r.track {
+		t := &tracker{in: a}
+		t.pending.Store(1)
+		a.Origin = t
+	}
+	if h := r.hooks.Received; h != nil {
+		h(a)
+	}
+	if err := r.buf.Send(r.sendCtx, a); err != nil {
+		// Only after the drain deadline: the buffer is closed.
+		r.finish(a, outcome{drop: ReasonShutdown})
+	}
+}
+
+// instrument wraps the processing stage to count outputs, time it, and hold
+// the input's tracker until the stage has finished with it.
+func (r *route) instrument(fn stream.ProcessFunc) stream.ProcessFunc {
+	return func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		t, _ := a.Origin.(*tracker)
+		start := time.Now()
+		err := fn(ctx, a, func(o *artifact.Artifact) error {
+			if t == nil {
+				return emit(o)
+			}
+			// Count before the hand-over: the output may be published and
+			// released before emit returns. Undoing is safe because the
+			// input's own unit keeps pending above zero until fn returns.
+			t.outputs.Add(1)
+			t.pending.Add(1)
+			if err := emit(o); err != nil {
+				t.outputs.Add(-1)
+				t.pending.Add(-1)
+				return err
+			}
+			return nil
+		})
+		if h := r.hooks.ProcessingTime; h != nil {
+			h(time.Since(start))
+		}
+		if err == nil {
+			// On error the input travels on as an *ArtifactError and the
+			// publish loop releases it after dead-lettering.
+			r.release(t)
+		}
+		return err
+	}
+}
+
+// publishLoop moves results from the buffer to NATS until the buffer is
+// drained (io.EOF) or closed.
+func (r *route) publishLoop(ctx context.Context) {
+	for {
+		a, err := r.buf.Receive(ctx)
+		if err == nil {
+			r.publish(a)
+			continue
+		}
+		var ae *stream.ArtifactError
+		if errors.As(err, &ae) && ae.Artifact != nil {
+			r.fail(ae.Artifact, classify(ae.Err), ae.Err)
+			continue
+		}
+		return // io.EOF, closed, or ctx done
+	}
+}
+
+func (r *route) publish(a *artifact.Artifact) {
+	subject, err := r.mapping.Map(a.Subject)
+	if err == nil {
+		r.pub = nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: nats.Header(a.Meta)}
+		err = r.nc.PublishMsg(&r.pub)
+		r.pub = nats.Msg{}
+	}
+	if err != nil {
+		r.fail(a, ReasonPublish, fmt.Errorf("publish to %q: %w", subject, err))
+		return
+	}
+	if h := r.hooks.Published; h != nil {
+		h(a, time.Since(a.Created))
+	}
+	r.finish(a, outcome{})
+}
+
+// fail dead-letters a, if the route has a DLQ, and records the failure.
+func (r *route) fail(a *artifact.Artifact, reason Reason, err error) {
+	if r.cfg.DLQ != "" {
+		if dlqErr := r.deadLetter(a, err); dlqErr != nil {
+			err = fmt.Errorf("%w (dead-lettering failed too: %w)", err, dlqErr)
+		} else if h := r.hooks.DeadLettered; h != nil {
+			h(a)
+		}
+	}
+	r.failLog.do(func(suppressed int) {
+		r.log.Warn("message failed", "reason", reason, "subject", a.Subject, "err", err, "suppressed", suppressed)
+	})
+	r.finish(a, outcome{fail: reason, err: err})
+}
+
+func (r *route) deadLetter(a *artifact.Artifact, cause error) error {
+	h := nats.Header(a.Meta)
+	if h == nil {
+		h = make(nats.Header, 3)
+	}
+	h.Set(HeaderError, cause.Error())
+	h.Set(HeaderRoute, r.cfg.Name)
+	h.Set(HeaderSubject, a.Subject)
+	a.Meta = artifact.Metadata(h)
+	// Not the reply subject: a requester waits for an answer, not for its
+	// own request back.
+	return r.nc.PublishMsg(&nats.Msg{Subject: r.cfg.DLQ, Data: a.Payload, Header: h})
+}
+
+// pollSlowConsumer reports messages the NATS client dropped since the last
+// call.
+func (r *route) pollSlowConsumer() {
+	if r.sub == nil {
+		return
+	}
+	n, err := r.sub.Dropped()
+	if err != nil || n <= r.slowDropped {
+		return
+	}
+	d := n - r.slowDropped
+	r.slowDropped = n
+	r.log.Warn("NATS client dropped messages: the route is slower than its input (slow consumer)", "dropped", d)
+	if h := r.hooks.Dropped; h != nil {
+		h(ReasonSlowConsumer, d)
+	}
+}
+
+func classify(err error) Reason {
+	switch {
+	case errors.Is(err, stream.ErrTimeout):
+		return ReasonTimeout
+	case errors.Is(err, ErrPermanent):
+		return ReasonDecode
+	default:
+		return ReasonGenerator
+	}
+}
+
+// outcome is what became of one artifact.
+type outcome struct {
+	filtered bool
+	drop     Reason
+	fail     Reason
+	err      error
+}
+
+// tracker follows one input through the processing stage: it is released
+// once by the input and once by each output, and reports the input's fate
+// when the last release comes.
+type tracker struct {
+	in      *artifact.Artifact
+	pending atomic.Int32
+	outputs atomic.Int32
+	state   atomic.Pointer[outcome] // first failure or drop wins
+}
+
+// finish records what became of a and, when a is the last thing
+// outstanding for its input, reports the input's fate.
+func (r *route) finish(a *artifact.Artifact, o outcome) {
+	t, _ := a.Origin.(*tracker)
+	if t == nil {
+		// Untracked: a is its own input and its only output.
+		r.report(a, o, 1)
+		return
+	}
+	if o.fail != "" || o.drop != "" {
+		t.state.CompareAndSwap(nil, &o)
+	}
+	r.release(t)
+}
+
+func (r *route) release(t *tracker) {
+	if t == nil || t.pending.Add(-1) != 0 {
+		return
+	}
+	o := outcome{}
+	if s := t.state.Load(); s != nil {
+		o = *s
+	} else if t.outputs.Load() == 0 {
+		o.filtered = true
+	}
+	r.report(t.in, o, int(t.outputs.Load()))
+}
+
+func (r *route) report(in *artifact.Artifact, o outcome, outputs int) {
+	switch {
+	case o.fail != "":
+		if h := r.hooks.Failed; h != nil {
+			h(in, o.fail, o.err)
+		}
+	case o.drop != "":
+		if h := r.hooks.Dropped; h != nil {
+			h(o.drop, 1)
+		}
+	case o.filtered:
+		if h := r.hooks.Filtered; h != nil {
+			h(in)
+		}
+	default:
+		if h := r.hooks.Processed; h != nil {
+			h(in, outputs)
+		}
+	}
+}
+
+// sometimes runs a function at most once per interval, telling it how many
+// calls it skipped: rate-limited logging for per-message failures.
+type sometimes struct {
+	interval   time.Duration
+	last       atomic.Int64
+	suppressed atomic.Int64
+}
+
+func (s *sometimes) do(f func(suppressed int)) {
+	now := time.Now().UnixNano()
+	last := s.last.Load()
+	if now-last < int64(s.interval) || !s.last.CompareAndSwap(last, now) {
+		s.suppressed.Add(1)
+		return
+	}
+	f(int(s.suppressed.Swap(0)))
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/bridge"
+	"github.com/natsbridge/bridge/internal/config"
+	"github.com/natsbridge/bridge/internal/embedded"
+	"github.com/natsbridge/bridge/jq"
+	"github.com/natsbridge/bridge/stream"
+)
+
+// run runs the bridge until ctx is done, then drains it within the
+// configured shutdown timeout.
+func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	url := strings.Join(cfg.NATS.URL.Servers(), ",")
+	if cfg.UseEmbedded() {
+		srv, err := embedded.Start(embedded.Options{
+			Listen:   cfg.Embedded.Listen,
+			StoreDir: cfg.Embedded.Store,
+			Logger:   logger,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded NATS server: %w", err)
+		}
+		defer srv.Shutdown()
+		url = srv.ClientURL()
+		logger.Info("embedded NATS server started", "url", url, "store", cfg.Embedded.Store)
+	}
+
+	nc, err := connect(url, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	routes, err := routeConfigs(cfg)
+	if err != nil {
+		return err
+	}
+	b, err := bridge.New(nc, routes,
+		bridge.WithLogger(logger),
+		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout))
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		logDemo(logger, url)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	stopHTTP := func() {}
+	if addr := cfg.Service.MetricsAddr; addr != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		srv := &http.Server{Handler: httpHandler(reg, b), ReadHeaderTimeout: 5 * time.Second}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("BRIDGE_METRICS_ADDR: %w", err)
+		}
+		logger.Info("serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics server: %w", err)
+			}
+			return nil
+		})
+		stopHTTP = func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}
+	}
+	g.Go(func() error {
+		// The HTTP server keeps answering (readyz: 503 while draining)
+		// until the bridge has finished.
+		defer stopHTTP()
+		return b.Run(gctx)
+	})
+	err = g.Wait()
+	if err == nil {
+		if ferr := nc.FlushTimeout(5 * time.Second); ferr != nil {
+			logger.Warn("final flush", "err", ferr)
+		}
+	}
+	return err
+}
+
+// connect dials NATS with the configured credentials. It never gives up
+// reconnecting, so a bridge is either serving or trying to.
+func connect(url string, cfg *config.Config, logger *slog.Logger) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name("nats-bridge"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.ConnectHandler(func(nc *nats.Conn) {
+			logger.Info("connected to NATS", "server", nc.ConnectedUrlRedacted())
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: our own Close
+				logger.Warn("disconnected from NATS", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Reconnects)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				return // counted and logged per route
+			}
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			logger.Warn("NATS error", "err", err, "subject", subject)
+		}),
+	}
+	n := cfg.NATS
+	if n.User != "" {
+		opts = append(opts, nats.UserInfo(n.User, n.Password.Reveal()))
+	}
+	if n.Token != "" {
+		opts = append(opts, nats.Token(n.Token.Reveal()))
+	}
+	if n.Creds != "" {
+		opts = append(opts, nats.UserCredentials(n.Creds))
+	}
+	if n.NKey != "" {
+		o, err := nats.NkeyOptionFromSeed(n.NKey)
+		if err != nil {
+			return nil, fmt.Errorf("NATS_NKEY: %w", err)
+		}
+		opts = append(opts, o)
+	}
+	if n.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(n.TLSCA))
+	}
+	if n.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(n.TLSCert, n.TLSKey))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		// Errors from nats.Connect can include the URL; print the
+		// redacted list instead.
+		return nil, fmt.Errorf("connect to NATS %s: %w", cfg.NATS.URL, redact(err, cfg))
+	}
+	return nc, nil
+}
+
+// redact removes secrets from err's message.
+func redact(err error, cfg *config.Config) error {
+	msg := err.Error()
+	for _, s := range []string{cfg.NATS.Password.Reveal(), cfg.NATS.Token.Reveal(), cfg.NATS.URL.Reveal()} {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}
+
+// routeConfigs turns the configuration's routes into bridge routes.
+func routeConfigs(cfg *config.Config) ([]bridge.RouteConfig, error) {
+	out := make([]bridge.RouteConfig, 0, len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		overflow, err := stream.ParseOverflow(string(r.Overflow))
+		if err != nil {
+			return nil, fmt.Errorf("BRIDGE_ROUTE_%d_OVERFLOW: %w", r.Index, err)
+		}
+		rc := bridge.RouteConfig{
+			Name:       r.Name,
+			In:         r.In,
+			Out:        r.Out,
+			Queue:      r.Queue,
+			DLQ:        r.DLQ,
+			BufferSize: r.Buffer,
+			Overflow:   overflow,
+			Workers:    r.Workers,
+			Timeout:    r.Timeout,
+		}
+		if r.JQ != "" {
+			p, err := jq.Compile(r.JQ)
+			if err != nil {
+				return nil, fmt.Errorf("BRIDGE_ROUTE_%d_JQ: %w", r.Index, err)
+			}
+			rc.Process = classifyJQ(p)
+		}
+		out = append(out, rc)
+	}
+	return out, nil
+}
+
+// classifyJQ marks payloads that are not JSON as permanent failures, which
+// the bridge reports with reason "decode".
+func classifyJQ(p *jq.Program) stream.ProcessFunc {
+	return func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		err := p.Process(ctx, a, emit)
+		if err != nil && errors.Is(err, jq.ErrNotJSON) {
+			return fmt.Errorf("%w: %w", bridge.ErrPermanent, err)
+		}
+		return err
+	}
+}
+
+// httpHandler serves metrics and the health endpoints.
+func httpHandler(reg *prometheus.Registry, b *bridge.Bridge) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := b.Ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+func logDemo(logger *slog.Logger, url string) {
+	logger.Info("no route configured: running the demo route demo.in.> -> demo.out.>")
+	logger.Info("read the output with:  nats -s " + url + " sub 'demo.out.>'")
+	logger.Info("publish into it with:  nats -s " + url + " pub demo.in.hello '{\"hello\":\"world\"}'")
+}
