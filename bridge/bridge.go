@@ -127,6 +127,12 @@ func (b *Bridge) Ready() error {
 		return fmt.Errorf("%w: routes not started", ErrNotReady)
 	}
 	for _, r := range b.routes {
+		if r.js != nil {
+			if !r.readyJS() {
+				return fmt.Errorf("%w: route %q is not consuming stream %q", ErrNotReady, r.cfg.Name, r.cfg.Stream)
+			}
+			continue
+		}
 		if r.sub == nil || !r.sub.IsValid() {
 			return fmt.Errorf("%w: route %q is not subscribed", ErrNotReady, r.cfg.Name)
 		}
@@ -150,8 +156,13 @@ func (b *Bridge) Run(ctx context.Context) error {
 	for _, r := range b.routes {
 		if err := r.start(hard); err != nil {
 			for _, s := range started {
-				_ = s.sub.Unsubscribe()
+				if s.sub != nil {
+					_ = s.sub.Unsubscribe()
+				}
 				_ = s.buf.Close()
+				if s.js != nil {
+					s.stopJS()
+				}
 			}
 			return err
 		}
@@ -172,10 +183,46 @@ func (b *Bridge) Run(ctx context.Context) error {
 		b.log.Info("route started", "route", r.cfg.Name, "in", r.cfg.In, "out", r.cfg.Out, "queue", r.cfg.Queue)
 	}
 
-	var loops sync.WaitGroup
+	var loops, consumers sync.WaitGroup
 	for _, r := range b.routes {
 		loops.Go(func() { r.publishLoop(hard) })
+		if r.js != nil {
+			consumers.Go(func() {
+				if err := r.startJS(ctx); err != nil && ctx.Err() == nil {
+					b.log.Error("route cannot consume", "route", r.cfg.Name, "err", err)
+				}
+			})
+		}
 	}
+	// Progress acknowledgements go on until Run returns, drain included.
+	keepAlive := make(chan struct{})
+	var keeper sync.WaitGroup
+	keeper.Go(func() {
+		every := slowConsumerPoll
+		for _, r := range b.routes {
+			if r.js != nil {
+				every = min(every, r.cfg.AckWait/3)
+			}
+		}
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-keepAlive:
+				return
+			case <-tick.C:
+				for _, r := range b.routes {
+					if r.js != nil {
+						r.keepAlive()
+					}
+				}
+			}
+		}
+	})
+	defer func() {
+		close(keepAlive)
+		keeper.Wait()
+	}()
 
 	tick := time.NewTicker(slowConsumerPoll)
 	defer tick.Stop()
@@ -190,6 +237,7 @@ wait:
 			}
 		}
 	}
+	consumers.Wait()
 
 	b.log.Info("draining", "timeout", b.shutdownTimeout)
 	deadline := time.Now().Add(b.shutdownTimeout)
@@ -220,6 +268,10 @@ wait:
 // drain stops the route's input and waits until the NATS client has handed
 // over every pending message; the publish loop then sees io.EOF.
 func (r *route) drain(hard context.Context) {
+	if r.js != nil {
+		r.drainJS(hard)
+		return
+	}
 	if !r.nc.IsConnected() {
 		// No server to confirm a drain, and nothing more can arrive:
 		// what the client holds is already being handed over.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/internal/subjectmap"
@@ -66,8 +67,23 @@ type RouteConfig struct {
 	// PendingMsgs and PendingBytes are the NATS client's pending limits
 	// for the subscription: how much it holds while the route applies
 	// backpressure, before it drops (reported as slow_consumer). 0 means
-	// DefaultPendingMsgs and DefaultPendingBytes.
+	// DefaultPendingMsgs and DefaultPendingBytes. Core routes only.
 	PendingMsgs, PendingBytes int
+
+	// Stream, when set, makes this a JetStream route: it consumes In from
+	// this stream through the durable pull consumer Durable, and
+	// acknowledges each message only after its outputs are published. See
+	// the package documentation for the delivery guarantees.
+	Stream string
+	// Durable is the durable consumer name; required with Stream.
+	Durable string
+	// MaxDeliver is how many times a message is delivered before it is
+	// dead-lettered and terminated; 0 means DefaultMaxDeliver.
+	MaxDeliver int
+	// AckWait is how long the server waits for an acknowledgement before
+	// redelivering; 0 means DefaultAckWait. The route sends progress
+	// acknowledgements while a message is in its buffer or its stage.
+	AckWait time.Duration
 }
 
 // route is a running RouteConfig.
@@ -85,6 +101,8 @@ type route struct {
 	sendCtx     context.Context // cancelled at the hard-stop deadline
 	slowDropped int             // slow-consumer drops already reported
 	pub         nats.Msg        // reused by the publish loop
+
+	js *jsRoute // set on JetStream routes
 }
 
 func newRoute(cfg RouteConfig, nc *nats.Conn, hooks RouteHooks, log *slog.Logger) (*route, error) {
@@ -110,7 +128,12 @@ func newRoute(cfg RouteConfig, nc *nats.Conn, hooks RouteHooks, log *slog.Logger
 		hooks:   hooks,
 		log:     log.With("route", cfg.Name),
 		nc:      nc,
-		track:   cfg.Process != nil,
+		track:   cfg.Process != nil || cfg.Stream != "",
+	}
+	if cfg.Stream != "" {
+		if err := r.initJS(); err != nil {
+			return nil, err
+		}
 	}
 	r.failLog.interval = 5 * time.Second
 	return r, nil
@@ -152,6 +175,12 @@ func (r *route) start(sendCtx context.Context) error {
 		return fmt.Errorf("route %q: %w", r.cfg.Name, err)
 	}
 	r.buf = buf
+	if r.js != nil {
+		// Consuming starts in startJS, which may have to wait for the
+		// stream; the collector settles asynchronous publishes.
+		r.js.wg.Go(r.collectAcks)
+		return nil
+	}
 	if r.cfg.Queue != "" {
 		r.sub, err = r.nc.QueueSubscribe(r.cfg.In, r.cfg.Queue, r.onMsg)
 	} else {
@@ -211,8 +240,11 @@ func (r *route) instrument(fn stream.ProcessFunc) stream.ProcessFunc {
 			// Count before the hand-over: the output may be published and
 			// released before emit returns. Undoing is safe because the
 			// input's own unit keeps pending above zero until fn returns.
-			t.outputs.Add(1)
+			idx := t.outputs.Add(1)
 			t.pending.Add(1)
+			if t.msg != nil {
+				headerFor(o).Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, int(idx)-1))
+			}
 			if err := emit(o); err != nil {
 				t.outputs.Add(-1)
 				t.pending.Add(-1)
@@ -246,11 +278,18 @@ func (r *route) publishLoop(ctx context.Context) {
 			r.fail(ae.Artifact, classify(ae.Err), ae.Err)
 			continue
 		}
+		if r.js != nil {
+			r.stopJS()
+		}
 		return // io.EOF, closed, or ctx done
 	}
 }
 
 func (r *route) publish(a *artifact.Artifact) {
+	if r.js != nil {
+		r.publishJS(a)
+		return
+	}
 	subject, err := r.mapping.Map(a.Subject)
 	if err == nil {
 		r.pub = nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: nats.Header(a.Meta)}
@@ -268,7 +307,13 @@ func (r *route) publish(a *artifact.Artifact) {
 }
 
 // fail dead-letters a, if the route has a DLQ, and records the failure.
+// On a JetStream route the decision waits until the input is settled: it
+// may be retried instead.
 func (r *route) fail(a *artifact.Artifact, reason Reason, err error) {
+	if r.js != nil {
+		r.finish(a, outcome{fail: reason, err: err})
+		return
+	}
 	if r.cfg.DLQ != "" {
 		if dlqErr := r.deadLetter(a, err); dlqErr != nil {
 			err = fmt.Errorf("%w (dead-lettering failed too: %w)", err, dlqErr)
@@ -294,6 +339,15 @@ func (r *route) deadLetter(a *artifact.Artifact, cause error) error {
 	// Not the reply subject: a requester waits for an answer, not for its
 	// own request back.
 	return r.nc.PublishMsg(&nats.Msg{Subject: r.cfg.DLQ, Data: a.Payload, Header: h})
+}
+
+// headerFor returns a's metadata as a header to modify, allocating one if
+// a has none.
+func headerFor(a *artifact.Artifact) nats.Header {
+	if a.Meta == nil {
+		a.Meta = make(artifact.Metadata, 4)
+	}
+	return nats.Header(a.Meta)
 }
 
 // pollSlowConsumer reports messages the NATS client dropped since the last
@@ -341,6 +395,11 @@ type tracker struct {
 	pending atomic.Int32
 	outputs atomic.Int32
 	state   atomic.Pointer[outcome] // first failure or drop wins
+
+	msg jetstream.Msg // JetStream routes: what to acknowledge
+	seq uint64        // its stream sequence
+	// delivered is how many times the server delivered msg.
+	delivered uint64
 }
 
 // finish records what became of a and, when a is the last thing
@@ -367,6 +426,9 @@ func (r *route) release(t *tracker) {
 		o = *s
 	} else if t.outputs.Load() == 0 {
 		o.filtered = true
+	}
+	if t.msg != nil {
+		o = r.settleJS(t, o)
 	}
 	r.report(t.in, o, int(t.outputs.Load()))
 }

@@ -195,6 +195,10 @@ func routeConfigs(cfg *config.Config) ([]bridge.RouteConfig, error) {
 			Overflow:   overflow,
 			Workers:    r.Workers,
 			Timeout:    r.Timeout,
+			Stream:     r.Stream,
+			Durable:    r.Durable,
+			MaxDeliver: r.MaxDeliver,
+			AckWait:    r.AckWait,
 		}
 		if r.JQ != "" {
 			p, err := jq.Compile(r.JQ)

@@ -210,6 +210,9 @@ func (l *loader) route(n int) Route {
 	if ok("MAX_DELIVER") && r.MaxDeliver < 1 {
 		l.addf(name("MAX_DELIVER"), "must be at least 1, got %d", r.MaxDeliver)
 	}
+	if l.set(name("OVERFLOW")) && r.Overflow != OverflowBlock {
+		l.addf(name("OVERFLOW"), "a JetStream route never drops: it fetches only what its buffer has room for, so only %q applies", OverflowBlock)
+	}
 	if ok("ACK_WAIT") && r.AckWait <= 0 {
 		l.addf(name("ACK_WAIT"), "must be positive, got %s", r.AckWait)
 	}

@@ -1,0 +1,393 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natsbridge/bridge/artifact"
+)
+
+// Defaults for JetStream routes.
+const (
+	DefaultMaxDeliver = 5
+	DefaultAckWait    = 30 * time.Second
+)
+
+// Headers added to messages dead-lettered by a JetStream route, besides
+// Bridge-Error, Bridge-Route and Bridge-Subject.
+const (
+	HeaderStream    = "Bridge-Stream"
+	HeaderSequence  = "Bridge-Sequence"
+	HeaderDelivered = "Bridge-Delivered"
+)
+
+const (
+	// maxPubPending bounds the asynchronous JetStream publishes a route
+	// has in flight.
+	maxPubPending = 4096
+	// retryConsumer is how often a route whose stream does not exist yet
+	// tries again.
+	retryConsumer = 2 * time.Second
+	// nakDelayMax caps the growing delay before a failed message is
+	// redelivered.
+	nakDelayMax = time.Minute
+	// outputCacheTTL is how long a route remembers whether a subject is
+	// stored by a stream.
+	outputCacheTTL = 30 * time.Second
+)
+
+// jsRoute is the JetStream part of a route.
+type jsRoute struct {
+	js   jetstream.JetStream
+	cc   jetstream.ConsumeContext
+	pubs chan pendingPub // asynchronous publishes, in order
+	wg   sync.WaitGroup  // the acknowledgement collector
+
+	mu       sync.Mutex
+	inflight map[*tracker]time.Time // received, not yet settled
+	ready    bool
+
+	cacheMu sync.Mutex
+	stored  map[string]storedEntry // output subject -> stored by a stream?
+}
+
+type pendingPub struct {
+	paf jetstream.PubAckFuture
+	a   *artifact.Artifact
+}
+
+type storedEntry struct {
+	stored  bool
+	checked time.Time
+}
+
+func (r *route) initJS() error {
+	if r.cfg.Durable == "" {
+		return fmt.Errorf("%w: route %q: JetStream route without a durable name", ErrInvalidRoute, r.cfg.Name)
+	}
+	if r.cfg.MaxDeliver == 0 {
+		r.cfg.MaxDeliver = DefaultMaxDeliver
+	}
+	if r.cfg.AckWait == 0 {
+		r.cfg.AckWait = DefaultAckWait
+	}
+	js, err := jetstream.New(r.nc, jetstream.WithPublishAsyncMaxPending(maxPubPending))
+	if err != nil {
+		return fmt.Errorf("route %q: %w", r.cfg.Name, err)
+	}
+	r.js = &jsRoute{
+		js:       js,
+		pubs:     make(chan pendingPub, maxPubPending),
+		inflight: make(map[*tracker]time.Time),
+		stored:   make(map[string]storedEntry),
+	}
+	return nil
+}
+
+// startJS creates or updates the durable consumer and starts consuming. It
+// retries until the stream exists or ctx is done.
+func (r *route) startJS(ctx context.Context) error {
+	size := r.cfg.BufferSize
+	if size == 0 {
+		size = 1024
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       r.cfg.Durable,
+		FilterSubject: r.cfg.In,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.cfg.AckWait,
+		MaxDeliver:    r.cfg.MaxDeliver,
+		// The server never lets more than the buffer's capacity be
+		// outstanding: the route fetches only what it has room for,
+		// however deep the stream.
+		MaxAckPending: size,
+	}
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err := r.js.js.CreateOrUpdateConsumer(cctx, r.cfg.Stream, cfg)
+		cancel()
+		if err == nil {
+			cc, err := cons.Consume(r.onJSMsg,
+				jetstream.PullMaxMessages(min(size, 1000)),
+				jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+					r.failLog.do(func(suppressed int) {
+						r.log.Warn("JetStream consumer", "err", err, "suppressed", suppressed)
+					})
+				}))
+			if err == nil {
+				r.js.mu.Lock()
+				r.js.cc = cc
+				r.js.ready = true
+				r.js.mu.Unlock()
+				r.log.Info("consuming JetStream", "stream", r.cfg.Stream, "durable", r.cfg.Durable)
+				return nil
+			}
+		}
+		r.log.Warn("JetStream consumer not available yet; retrying", "stream", r.cfg.Stream, "durable", r.cfg.Durable,
+			"err", err, "retry", retryConsumer)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(retryConsumer):
+		}
+	}
+}
+
+// onJSMsg is the consumer callback: the entry of a JetStream route.
+func (r *route) onJSMsg(m jetstream.Msg) {
+	a := &artifact.Artifact{
+		ID:      artifact.NewID(),
+		Subject: m.Subject(),
+		Payload: m.Data(),
+		Created: time.Now(),
+		Meta:    artifact.Metadata(m.Headers()),
+	}
+	if vs, ok := a.Meta[artifact.KeyError]; ok {
+		delete(a.Meta, artifact.KeyError)
+		a.Meta[HeaderPreviousError] = vs
+	}
+	t := &tracker{in: a, msg: m}
+	if md, err := m.Metadata(); err == nil {
+		t.seq = md.Sequence.Stream
+		t.delivered = md.NumDelivered
+	}
+	t.pending.Store(1)
+	a.Origin = t
+	r.js.mu.Lock()
+	r.js.inflight[t] = a.Created
+	r.js.mu.Unlock()
+	if h := r.hooks.Received; h != nil {
+		h(a)
+	}
+	if err := r.buf.Send(r.sendCtx, a); err != nil {
+		r.finish(a, outcome{drop: ReasonShutdown})
+	}
+}
+
+// msgID is the Nats-Msg-Id of the idx-th output of the message at seq in
+// stream: a redelivery produces the same IDs, so an output stream's
+// duplicate window drops the copies.
+func msgID(stream string, seq uint64, idx int) string {
+	return stream + ":" + strconv.FormatUint(seq, 10) + ":" + strconv.Itoa(idx)
+}
+
+// publishJS publishes one output of a JetStream route: asynchronously with
+// a server acknowledgement when a stream stores the subject, as a core
+// publish otherwise (on the same connection, so it reaches the server
+// before the input's acknowledgement does).
+func (r *route) publishJS(a *artifact.Artifact) {
+	subject, err := r.mapping.Map(a.Subject)
+	if err != nil {
+		r.fail(a, ReasonPublish, err)
+		return
+	}
+	t, _ := a.Origin.(*tracker)
+	h := headerFor(a)
+	if r.cfg.Process == nil && t != nil {
+		h.Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, 0))
+	}
+	m := &nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: h}
+	if !r.storedByStream(subject) {
+		if err := r.nc.PublishMsg(m); err != nil {
+			r.fail(a, ReasonPublish, err)
+			return
+		}
+		r.published(a)
+		return
+	}
+	paf, err := r.js.js.PublishMsgAsync(m)
+	if err != nil {
+		r.fail(a, ReasonPublish, err)
+		return
+	}
+	r.js.pubs <- pendingPub{paf: paf, a: a}
+}
+
+func (r *route) published(a *artifact.Artifact) {
+	if h := r.hooks.Published; h != nil {
+		h(a, time.Since(a.Created))
+	}
+	r.finish(a, outcome{})
+}
+
+// collectAcks settles outputs as their publish acknowledgements arrive. It
+// ends when pubs is closed and empty.
+func (r *route) collectAcks() {
+	for p := range r.js.pubs {
+		select {
+		case <-p.paf.Ok():
+			r.published(p.a)
+		case err := <-p.paf.Err():
+			r.fail(p.a, ReasonPublish, err)
+		}
+	}
+}
+
+// storedByStream reports whether a stream stores subject, so that its
+// publishes need the server's acknowledgement. Answers are cached.
+func (r *route) storedByStream(subject string) bool {
+	j := r.js
+	now := time.Now()
+	j.cacheMu.Lock()
+	e, ok := j.stored[subject]
+	j.cacheMu.Unlock()
+	if ok && now.Sub(e.checked) < outputCacheTTL {
+		return e.stored
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, err := j.js.StreamNameBySubject(ctx, subject)
+	cancel()
+	stored := err == nil
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		// Unknown: assume stored, so the publish waits for a server
+		// acknowledgement; that fails if no stream answers, and the
+		// message is retried.
+		stored = true
+		r.log.Warn("cannot tell whether a stream stores the output subject", "subject", subject, "err", err)
+	}
+	j.cacheMu.Lock()
+	if len(j.stored) > 10000 {
+		clear(j.stored) // mapped outputs can have unbounded subjects
+	}
+	j.stored[subject] = storedEntry{stored: stored, checked: now}
+	j.cacheMu.Unlock()
+	return stored
+}
+
+// settleJS acknowledges, retries or dead-letters a settled input and
+// returns the outcome to report.
+func (r *route) settleJS(t *tracker, o outcome) outcome {
+	r.js.mu.Lock()
+	delete(r.js.inflight, t)
+	r.js.mu.Unlock()
+	m := t.msg
+	switch {
+	case o.drop != "":
+		// Not processed (shutdown): let another consumer have it now.
+		_ = m.Nak()
+		return o
+	case o.fail == "":
+		if err := m.Ack(); err != nil {
+			r.log.Warn("ack failed; the message will be redelivered and its outputs deduplicated", "err", err)
+		}
+		return o
+	}
+	permanent := o.fail == ReasonDecode || o.fail == ReasonGenerator
+	last := t.delivered >= uint64(r.cfg.MaxDeliver)
+	if !permanent && !last {
+		_ = m.NakWithDelay(nakDelay(t.delivered))
+		return o
+	}
+	if last && !permanent {
+		o.err = fmt.Errorf("%w (delivered %d times, the maximum)", o.err, t.delivered)
+		o.fail = ReasonMaxDeliver
+	}
+	if r.cfg.DLQ != "" {
+		if err := r.deadLetterJS(t, o.err); err != nil {
+			// Keep it: it comes back and is dead-lettered again.
+			r.log.Warn("dead-lettering failed; the message will be redelivered", "err", err)
+			_ = m.NakWithDelay(nakDelay(t.delivered))
+			return o
+		}
+		if h := r.hooks.DeadLettered; h != nil {
+			h(t.in)
+		}
+	}
+	r.failLog.do(func(suppressed int) {
+		r.log.Warn("message failed", "reason", o.fail, "subject", t.in.Subject, "sequence", t.seq,
+			"err", o.err, "suppressed", suppressed)
+	})
+	_ = m.TermWithReason(string(o.fail))
+	return o
+}
+
+// deadLetterJS publishes the original message to the DLQ, waiting for the
+// server's acknowledgement when a stream stores the DLQ subject.
+func (r *route) deadLetterJS(t *tracker, cause error) error {
+	h := make(nats.Header, len(t.msg.Headers())+6)
+	for k, vs := range t.msg.Headers() {
+		h[k] = vs
+	}
+	h.Set(HeaderError, cause.Error())
+	h.Set(HeaderRoute, r.cfg.Name)
+	h.Set(HeaderSubject, t.in.Subject)
+	h.Set(HeaderStream, r.cfg.Stream)
+	h.Set(HeaderSequence, strconv.FormatUint(t.seq, 10))
+	h.Set(HeaderDelivered, strconv.FormatUint(t.delivered, 10))
+	h.Set(jetstream.MsgIDHeader, "dlq:"+msgID(r.cfg.Stream, t.seq, 0))
+	m := &nats.Msg{Subject: r.cfg.DLQ, Data: t.msg.Data(), Header: h}
+	if !r.storedByStream(r.cfg.DLQ) {
+		return r.nc.PublishMsg(m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := r.js.js.PublishMsg(ctx, m)
+	return err
+}
+
+// nakDelay grows with the number of deliveries: 1s, 2s, 4s … up to a minute.
+func nakDelay(delivered uint64) time.Duration {
+	if delivered < 1 {
+		delivered = 1
+	}
+	if delivered > 7 {
+		return nakDelayMax
+	}
+	return min(time.Second<<(delivered-1), nakDelayMax)
+}
+
+// keepAlive tells the server that messages held longer than a third of
+// AckWait are still being worked on, so slow work is not redelivered.
+func (r *route) keepAlive() {
+	j := r.js
+	threshold := time.Now().Add(-r.cfg.AckWait / 3)
+	j.mu.Lock()
+	var old []jetstream.Msg
+	for t, received := range j.inflight {
+		if received.Before(threshold) {
+			old = append(old, t.msg)
+		}
+	}
+	j.mu.Unlock()
+	for _, m := range old {
+		_ = m.InProgress()
+	}
+}
+
+// drainJS stops fetching, lets the client hand over what it fetched, and
+// closes the buffer's input.
+func (r *route) drainJS(hard context.Context) {
+	r.js.mu.Lock()
+	cc := r.js.cc
+	r.js.ready = false
+	r.js.mu.Unlock()
+	if cc != nil {
+		cc.Drain()
+		select {
+		case <-cc.Closed():
+		case <-hard.Done():
+			cc.Stop()
+		}
+	}
+	_ = r.buf.CloseSend()
+}
+
+// stopJS waits for the outstanding publish acknowledgements after the
+// publish loop has ended.
+func (r *route) stopJS() {
+	close(r.js.pubs)
+	r.js.wg.Wait()
+}
+
+func (r *route) readyJS() bool {
+	r.js.mu.Lock()
+	defer r.js.mu.Unlock()
+	return r.js.ready
+}
