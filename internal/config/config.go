@@ -85,8 +85,8 @@ type Route struct {
 	DLQ      string        `env:"DLQ" help:"Dead-letter subject (no wildcards) that receives messages whose processing failed. Unset: no dead-letter subject."`
 	Buffer   int           `env:"BUFFER" envDefault:"1024" help:"Capacity, in messages, of the buffer of the route between its subscription and its workers: 1 to 16777216."`
 	Overflow Overflow      `env:"OVERFLOW" envDefault:"block" help:"What to do when the buffer is full: 'block' (apply backpressure to the subscription), 'drop_newest' (discard the incoming message) or 'drop_oldest' (discard the oldest buffered message)."`
-	Workers  int           `env:"WORKERS" envDefault:"1" help:"Number of messages processed concurrently: 1 to 1024. Above 1, output order may differ from input order."`
-	Timeout  time.Duration `env:"TIMEOUT" envDefault:"5s" help:"Deadline for processing one message (transform and publish); 0 disables it. On a JetStream route it must be shorter than ACK_WAIT, so that a message is not redelivered while still in progress."`
+	Workers  int           `env:"WORKERS" envDefault:"1" help:"Number of messages processed concurrently: 1 to 1024. Messages on the same subject keep their order: each subject is handled by one worker."`
+	Timeout  time.Duration `env:"TIMEOUT" envDefault:"5s" help:"Deadline for the processing stage (the jq program) of one message; a message that runs past it fails alone (dead-lettered or counted) and the route goes on. 0 disables it. On a JetStream route it must be shorter than ACK_WAIT."`
 
 	Stream     string        `env:"STREAM" help:"JetStream stream holding IN. Set, the route reads through a durable consumer of this stream; unset, it is a core NATS subscription."`
 	Durable    string        `env:"DURABLE" doc:"bridge-<name>" help:"Durable consumer name (JetStream routes only); replicas using the same name share the messages. No spaces, '.', '*', '>', '/' or '\\'. In the default, '.' in the name becomes '_'."`
