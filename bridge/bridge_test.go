@@ -200,7 +200,7 @@ func TestServerRestartResumes(t *testing.T) {
 	}
 	out.waitN(t, 10)
 
-	s = natstest.Restart(t, s)
+	natstest.Restart(t, s)
 	natstest.WaitFor(t, 10*time.Second, func() error {
 		if !nc.IsConnected() || !obs.IsConnected() {
 			return errors.New("clients not reconnected")

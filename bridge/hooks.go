@@ -79,3 +79,37 @@ type Hooks struct {
 	// off the per-message path.
 	Route func(name string) RouteHooks
 }
+
+// BufferStats is a snapshot of one route's buffer.
+type BufferStats struct {
+	// Route is the route's name.
+	Route string
+	// Len is the number of messages waiting in the queue for the
+	// processing stage; 0 while the route is not running.
+	Len int
+	// Cap is the queue's capacity.
+	Cap int
+}
+
+// Buffers returns a snapshot of the buffer of every route, in the order the
+// routes were given to New. It is safe to call at any time, concurrently
+// with Run: for instance from a metrics scrape, which reads the buffers
+// when it needs them instead of following every enqueue and dequeue.
+func (b *Bridge) Buffers() []BufferStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]BufferStats, len(b.routes))
+	for i, r := range b.routes {
+		s := BufferStats{Route: r.cfg.Name, Cap: r.cfg.BufferSize}
+		if s.Cap <= 0 {
+			s.Cap = stream.DefaultBufferSize
+		}
+		// Run sets r.buf before it sets running under b.mu, so with
+		// running seen here r.buf is safe to read.
+		if b.running && r.buf != nil {
+			s.Len, s.Cap = r.buf.Len(), r.buf.Cap()
+		}
+		out[i] = s
+	}
+	return out
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/natsbridge/bridge/internal/config"
 	"github.com/natsbridge/bridge/internal/embedded"
 	"github.com/natsbridge/bridge/jq"
+	"github.com/natsbridge/bridge/metrics"
 	"github.com/natsbridge/bridge/stream"
 )
 
@@ -42,7 +42,20 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		logger.Info("embedded NATS server started", "url", url, "store", cfg.Embedded.Store)
 	}
 
-	nc, err := connect(url, cfg, logger)
+	// The metrics exist before the connection, so that its first connect
+	// handler is counted.
+	var (
+		reg *prometheus.Registry
+		m   *metrics.Metrics // nil: no metrics, no hooks
+	)
+	if cfg.Service.MetricsAddr != "" {
+		var err error
+		if reg, m, err = newMetrics(versionString()); err != nil {
+			return err
+		}
+	}
+
+	nc, err := connect(url, cfg, logger, m)
 	if err != nil {
 		return err
 	}
@@ -54,10 +67,12 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	b, err := bridge.New(nc, routes,
 		bridge.WithLogger(logger),
-		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout))
+		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
+		bridge.WithHooks(routeHooks(m)))
 	if err != nil {
 		return err
 	}
+	m.ObserveBuffers(bufferStats(b))
 	if cfg.Demo {
 		logDemo(logger, url)
 	}
@@ -65,8 +80,6 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	stopHTTP := func() {}
 	if addr := cfg.Service.MetricsAddr; addr != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		srv := &http.Server{Handler: httpHandler(reg, b), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -101,24 +114,33 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 }
 
 // connect dials NATS with the configured credentials. It never gives up
-// reconnecting, so a bridge is either serving or trying to.
-func connect(url string, cfg *config.Config, logger *slog.Logger) (*nats.Conn, error) {
+// reconnecting, so a bridge is either serving or trying to. The connection's
+// handlers log its events and record them in m, which may be nil.
+func connect(url string, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name("nats-bridge"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
 		nats.RetryOnFailedConnect(true),
+		// The client calls these handlers one at a time, in the order of
+		// the events, so bridge_nats_connected ends on the latest state.
 		nats.ConnectHandler(func(nc *nats.Conn) {
+			m.Connected()
 			logger.Info("connected to NATS", "server", nc.ConnectedUrlRedacted())
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			m.Disconnected()
 			if err != nil { // nil: our own Close
 				logger.Warn("disconnected from NATS", "err", err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			m.Reconnected()
 			logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Reconnects)
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			m.Disconnected()
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {

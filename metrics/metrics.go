@@ -1,0 +1,196 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Errors returned by this package.
+var (
+	// ErrInvalidOption is returned by New for an option with an invalid
+	// value.
+	ErrInvalidOption = errors.New("metrics: invalid option")
+)
+
+// Label names.
+const (
+	labelRoute  = "route"
+	labelReason = "reason"
+)
+
+// durationBuckets are the classic buckets of the duration histograms:
+// 50µs to 10s in 1-2.5-5 steps, which covers an in-memory pass-through as
+// well as a slow generator up to a typical route timeout.
+var durationBuckets = []float64{
+	50e-6, 100e-6, 250e-6, 500e-6,
+	1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3,
+	1, 2.5, 5, 10,
+}
+
+// Native histogram settings of the duration histograms. They are exposed
+// alongside the classic buckets, so a Prometheus scraping protobuf with
+// native histograms enabled gets a high-resolution histogram, and any other
+// scraper gets the classic one.
+const (
+	nativeBucketFactor   = 1.1 // about 10% relative error
+	nativeMaxBuckets     = 160
+	nativeMinResetPeriod = time.Hour
+)
+
+// Option configures New.
+type Option func(*options) error
+
+type options struct {
+	version string
+}
+
+// WithVersion sets the version label of bridge_build_info. Defaults to
+// "unknown".
+func WithVersion(v string) Option {
+	return func(o *options) error {
+		if v == "" {
+			return fmt.Errorf("%w: empty version", ErrInvalidOption)
+		}
+		o.version = v
+		return nil
+	}
+}
+
+// Metrics holds the bridge's collectors. Make one with New; per-route
+// series come from Route. A nil *Metrics is valid and records nothing.
+type Metrics struct {
+	in, out, processed, filtered, deadLettered *prometheus.CounterVec
+	bytesIn, bytesOut                          *prometheus.CounterVec
+	dropped, failed                            *prometheus.CounterVec
+	processing, latency                        *prometheus.HistogramVec
+	connected                                  prometheus.Gauge
+	reconnects                                 prometheus.Counter
+	buildInfo                                  prometheus.Gauge
+	buffers                                    *bufferCollector
+}
+
+// New returns the bridge's metrics, registered with reg. A nil reg leaves
+// them unregistered. If a collector cannot be registered (say, reg already
+// holds a metric of the same name), New unregisters what it registered and
+// returns the error.
+//
+// Available options: [WithVersion].
+func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
+	o := options{version: "unknown"}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	byRoute := []string{labelRoute}
+	byReason := []string{labelRoute, labelReason}
+	counter := func(name, help string, labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	histogram := func(name, help string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:                            name,
+			Help:                            help,
+			Buckets:                         durationBuckets,
+			NativeHistogramBucketFactor:     nativeBucketFactor,
+			NativeHistogramMaxBucketNumber:  nativeMaxBuckets,
+			NativeHistogramMinResetDuration: nativeMinResetPeriod,
+		}, byRoute)
+	}
+	m := &Metrics{
+		in: counter("bridge_messages_in_total",
+			"Messages that came in on a route, including those the NATS client dropped as a slow consumer.", byRoute),
+		out: counter("bridge_messages_out_total",
+			"Outputs a route published.", byRoute),
+		processed: counter("bridge_messages_processed_total",
+			"Inputs of a route whose outputs were all published.", byRoute),
+		filtered: counter("bridge_messages_filtered_total",
+			"Inputs of a route for which the processing stage produced no output.", byRoute),
+		dropped: counter("bridge_messages_dropped_total",
+			"Inputs of a route discarded without processing, by reason.", byReason),
+		failed: counter("bridge_messages_failed_total",
+			"Inputs of a route that failed, by reason.", byReason),
+		deadLettered: counter("bridge_messages_dead_lettered_total",
+			"Failed inputs of a route published to its dead-letter subject.", byRoute),
+		bytesIn: counter("bridge_bytes_in_total",
+			"Payload bytes of the messages a route received.", byRoute),
+		bytesOut: counter("bridge_bytes_out_total",
+			"Payload bytes of the outputs a route published.", byRoute),
+		processing: histogram("bridge_processing_seconds",
+			"Time the processing stage of a route spent on one input."),
+		latency: histogram("bridge_latency_seconds",
+			"Time from the receipt of an input to the publication of one of its outputs."),
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_nats_connected",
+			Help: "1 while the bridge is connected to NATS, 0 otherwise.",
+		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_nats_reconnects_total",
+			Help: "Times the bridge reconnected to NATS.",
+		}),
+		buildInfo: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name:        "bridge_build_info",
+			Help:        "Always 1; its labels give the version of the bridge and of Go it was built with.",
+			ConstLabels: prometheus.Labels{"version": o.version, "goversion": runtime.Version()},
+		}),
+		buffers: newBufferCollector(),
+	}
+	m.buildInfo.Set(1)
+	if reg == nil {
+		return m, nil
+	}
+	var registered []prometheus.Collector
+	for _, c := range m.collectors() {
+		if err := reg.Register(c); err != nil {
+			for _, r := range registered {
+				reg.Unregister(r)
+			}
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		registered = append(registered, c)
+	}
+	return m, nil
+}
+
+func (m *Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		m.in, m.out, m.processed, m.filtered, m.dropped, m.failed, m.deadLettered,
+		m.bytesIn, m.bytesOut, m.processing, m.latency,
+		m.connected, m.reconnects, m.buildInfo, m.buffers,
+	}
+}
+
+// Connected records that the NATS connection is up: call it from the
+// connection's connect handler.
+func (m *Metrics) Connected() {
+	if m == nil {
+		return
+	}
+	m.connected.Set(1)
+}
+
+// Reconnected records a reconnection: call it from the connection's
+// reconnect handler.
+func (m *Metrics) Reconnected() {
+	if m == nil {
+		return
+	}
+	m.reconnects.Inc()
+	m.connected.Set(1)
+}
+
+// Disconnected records that the NATS connection is down: call it from the
+// connection's disconnect and closed handlers.
+func (m *Metrics) Disconnected() {
+	if m == nil {
+		return
+	}
+	m.connected.Set(0)
+}
