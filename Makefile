@@ -3,20 +3,28 @@
 #   make run         run the bridge (embedded NATS server, demo route)
 #   make test        vet, then all tests with the race detector (what CI runs)
 #   make test-short  the same, skipping the slow end-to-end tests
-#   make bench       Go benchmarks of the hot path
+#   make bench       bridge binary vs a bare nats.go relay (bench/README.md);
+#                    BENCH_FLAGS="-quick" for a smoke test
+#   make bench-go    Go micro-benchmarks of stream/ and artifact/
+#   make bench-profile  CPU and memory profiles of the bridge's hot path
 #   make fuzz        run every fuzz target for FUZZTIME (default 60s)
 #   make lint        gofmt check, go vet, staticcheck
 #   make docs        regenerate docs/configuration.md from the config struct
 #   make tidy-check  fail if go.mod/go.sum are not tidy
 #   make build       build bin/bridge
+#   make compose-up  build the image and start deploy/docker-compose.yml
+#                    (NATS, bridge, Prometheus, Grafana); needs Docker
+#   make compose-down  stop that stack and delete its volumes
 
 GO        ?= go
 FUZZTIME  ?= 60s
+BENCH_FLAGS ?=
 STATICCHECK_VERSION ?= v0.8.2
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
+COMPOSE   ?= docker compose -f deploy/docker-compose.yml
 
-.PHONY: all build run test test-short bench fuzz lint docs tidy-check clean
+.PHONY: all build run test test-short bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down
 
 all: lint test build
 
@@ -33,8 +41,14 @@ test:
 test-short:
 	$(GO) test -race -short -count=1 ./...
 
-bench:
+bench: build
+	$(GO) run ./bench/cmd/bench -bridge bin/bridge $(BENCH_FLAGS)
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./stream/ ./artifact/
+
+bench-profile:
+	$(GO) test ./bench/ -run '^$$' -bench 'BridgePassthrough$$' -benchtime 500000x -cpuprofile bench/results/cpu.pprof -memprofile bench/results/mem.pprof -o bench/results/bench.test
 
 fuzz:
 	$(GO) test ./artifact/ -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
@@ -51,6 +65,12 @@ docs:
 tidy-check:
 	$(GO) mod tidy
 	git diff --exit-code -- go.mod go.sum
+
+compose-up:
+	VERSION=$(VERSION) $(COMPOSE) up -d --build
+
+compose-down:
+	$(COMPOSE) down -v
 
 clean:
 	rm -rf bin
