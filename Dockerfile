@@ -5,11 +5,10 @@
 #   docker build --build-arg VERSION=$(git describe --tags --always) -t natsbridge/bridge .
 #   make compose-up    # builds it and runs the stack of deploy/docker-compose.yml
 #
-# The final image has no shell, so it has no HEALTHCHECK (there is nothing to
-# run one with). Orchestrators probe the HTTP server instead: /healthz
-# (liveness) and /readyz (readiness: 503 while NATS is disconnected, until
+# The final image has no shell, so its HEALTHCHECK runs the binary itself:
+# `bridge -healthcheck` asks /readyz (503 while NATS is disconnected, until
 # every route is subscribed, and while draining) on BRIDGE_METRICS_ADDR,
-# port 9090 by default.
+# port 9090 by default. Kubernetes probes /healthz and /readyz directly.
 
 # Build stage: the Go version of go.mod (a test checks that they agree).
 FROM golang:1.26-bookworm AS build
@@ -33,4 +32,5 @@ COPY --from=build /out/bridge /bridge
 USER 65532:65532
 # /metrics, /healthz and /readyz (BRIDGE_METRICS_ADDR).
 EXPOSE 9090
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["/bridge", "-healthcheck"]
 ENTRYPOINT ["/bridge"]

@@ -38,6 +38,7 @@ func bridgeMain(args, environ []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {} // -h is handled below, on stdout
 	check := fs.Bool("check", false, "validate the configuration, print a summary and exit, without connecting to NATS")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	healthcheck := fs.Bool("healthcheck", false, "probe the /readyz endpoint of a bridge running on this host (BRIDGE_METRICS_ADDR) and exit 0 if it is ready, 1 otherwise; for container health checks in images without a shell")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout, fs)
@@ -53,6 +54,10 @@ func bridgeMain(args, environ []string, stdout, stderr io.Writer) int {
 	if *showVersion {
 		fmt.Fprintln(stdout, "bridge", versionString())
 		return exitOK
+	}
+
+	if *healthcheck {
+		return probeReady(environ, stderr)
 	}
 
 	cfg, err := config.Load(environ)
@@ -79,7 +84,7 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 them with jq. It is configured by environment variables only.
 
 Usage:
-  bridge [-check | -version | -h]
+  bridge [-check | -healthcheck | -version | -h]
 
 Flags:
 `)

@@ -344,3 +344,26 @@ func TestSecretsStayOut(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthcheckFlag probes a running bridge the way a container health
+// check does, and one that is not there.
+func TestHealthcheckFlag(t *testing.T) {
+	s := natstest.Start(t, nil)
+	p := startBridge(t, "NATS_URL="+s.ClientURL(), "BRIDGE_ROUTE_0_IN=a", "BRIDGE_ROUTE_0_OUT=b")
+	if r := bridge(t, []string{"BRIDGE_METRICS_ADDR=" + p.http}, "-healthcheck"); r.code != 0 {
+		t.Fatalf("ready bridge: exit %d: %s", r.code, r.stderr)
+	}
+	s.Shutdown()
+	natstest.WaitFor(t, 20*time.Second, func() error {
+		if r := bridge(t, []string{"BRIDGE_METRICS_ADDR=" + p.http}, "-healthcheck"); r.code != 1 {
+			return fmt.Errorf("bridge without NATS: exit %d", r.code)
+		}
+		return nil
+	})
+	if r := bridge(t, []string{"BRIDGE_METRICS_ADDR=" + freeAddr(t)}, "-healthcheck"); r.code != 1 || !strings.Contains(r.stderr, "not ready") {
+		t.Fatalf("no bridge: exit %d: %s", r.code, r.stderr)
+	}
+	if r := bridge(t, []string{"BRIDGE_METRICS_ADDR="}, "-healthcheck"); r.code != 1 || !strings.Contains(r.stderr, "disables") {
+		t.Fatalf("disabled server: exit %d: %s", r.code, r.stderr)
+	}
+}
