@@ -17,6 +17,7 @@ import (
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/natstest"
+	"github.com/natsbridge/bridge/internal/observe"
 	"github.com/natsbridge/bridge/metrics"
 	"github.com/natsbridge/bridge/stream"
 )
@@ -27,25 +28,6 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server.(*Server).startGoroutine.func1"),
 		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*stree).startFlushLoop"),
 	)
-}
-
-// routeHooks is the wiring of cmd/bridge (routeHooks in
-// cmd/bridge/metrics.go), which this package cannot import: keep the two
-// alike.
-func routeHooks(m *metrics.Metrics) bridge.Hooks {
-	return bridge.Hooks{Route: func(name string) bridge.RouteHooks {
-		r := m.Route(name)
-		return bridge.RouteHooks{
-			Received:       func(a *artifact.Artifact) { r.Received(len(a.Payload)) },
-			Processed:      func(*artifact.Artifact, int) { r.Processed() },
-			Filtered:       func(*artifact.Artifact) { r.Filtered() },
-			Failed:         func(_ *artifact.Artifact, why bridge.Reason, _ error) { r.Failed(string(why)) },
-			Dropped:        func(why bridge.Reason, n int) { r.Dropped(string(why), n) },
-			Published:      func(a *artifact.Artifact, latency time.Duration) { r.Published(len(a.Payload), latency) },
-			DeadLettered:   func(*artifact.Artifact) { r.DeadLettered() },
-			ProcessingTime: r.ProcessingTime,
-		}
-	}}
 }
 
 var errOdd = errors.New("test: payload ends in 3")
@@ -94,7 +76,7 @@ func TestOverloadAccounting(t *testing.T) {
 		route("oldest", stream.DropOldest, 64),
 		route("block", stream.Block, 16),
 	}
-	b, err := bridge.New(nc, routes, bridge.WithHooks(routeHooks(m)))
+	b, err := bridge.New(nc, routes, bridge.WithHooks(observe.Hooks(m)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/config"
 	"github.com/natsbridge/bridge/internal/embedded"
+	"github.com/natsbridge/bridge/internal/observe"
 	"github.com/natsbridge/bridge/jq"
 	"github.com/natsbridge/bridge/metrics"
 	"github.com/natsbridge/bridge/stream"
@@ -68,11 +69,11 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	b, err := bridge.New(nc, routes,
 		bridge.WithLogger(logger),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
-		bridge.WithHooks(routeHooks(m)))
+		bridge.WithHooks(observe.Hooks(m)))
 	if err != nil {
 		return err
 	}
-	m.ObserveBuffers(bufferStats(b))
+	m.ObserveBuffers(observe.Buffers(b))
 	if cfg.Demo {
 		logDemo(logger, url)
 	}
