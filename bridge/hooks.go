@@ -39,7 +39,8 @@ const (
 )
 
 // RouteHooks observe one route. Any hook may be nil. Hooks are called
-// concurrently from the route's goroutines and must not block.
+// concurrently from the route's goroutines and must not block, and must not
+// keep the artifact they are given after returning: the route may reuse it.
 //
 // Every message is accounted for exactly once: each one reported by
 // Received ends in exactly one of Processed, Filtered, Failed, or Dropped

@@ -29,8 +29,8 @@ const (
 
 // Defaults for RouteConfig fields left zero.
 const (
-	DefaultPendingMsgs  = 65536
-	DefaultPendingBytes = 64 << 20
+	DefaultPendingMsgs  = nats.DefaultSubPendingMsgsLimit  // 524,288
+	DefaultPendingBytes = nats.DefaultSubPendingBytesLimit // 64 MiB
 )
 
 // ErrPermanent marks processing errors that retrying cannot fix, such as a
@@ -100,7 +100,13 @@ type route struct {
 
 	sendCtx     context.Context // cancelled at the hard-stop deadline
 	slowDropped int             // slow-consumer drops already reported
-	pub         nats.Msg        // reused by the publish loop
+	pub         nats.Msg        // reused by the publish loop, or by onMsgDirect
+
+	// direct is set on core routes without a processing stage and with the
+	// block policy: their callback publishes at once (see onMsgDirect).
+	direct bool
+	// msg is the artifact onMsgDirect reuses for every message.
+	msg artifact.Artifact
 
 	js *jsRoute // set on JetStream routes
 }
@@ -136,6 +142,7 @@ func newRoute(cfg RouteConfig, nc *nats.Conn, hooks RouteHooks, log *slog.Logger
 		}
 	}
 	r.failLog.interval = 5 * time.Second
+	r.direct = cfg.Process == nil && cfg.Overflow == stream.Block && cfg.Stream == ""
 	return r, nil
 }
 
@@ -181,10 +188,14 @@ func (r *route) start(sendCtx context.Context) error {
 		r.js.wg.Go(r.collectAcks)
 		return nil
 	}
+	cb := r.onMsg
+	if r.direct {
+		cb = r.onMsgDirect
+	}
 	if r.cfg.Queue != "" {
-		r.sub, err = r.nc.QueueSubscribe(r.cfg.In, r.cfg.Queue, r.onMsg)
+		r.sub, err = r.nc.QueueSubscribe(r.cfg.In, r.cfg.Queue, cb)
 	} else {
-		r.sub, err = r.nc.Subscribe(r.cfg.In, r.onMsg)
+		r.sub, err = r.nc.Subscribe(r.cfg.In, cb)
 	}
 	if err == nil {
 		err = r.sub.SetPendingLimits(r.cfg.PendingMsgs, r.cfg.PendingBytes)
@@ -196,14 +207,21 @@ func (r *route) start(sendCtx context.Context) error {
 	return nil
 }
 
-// onMsg is the subscription callback: the entry of the hot path.
-func (r *route) onMsg(m *nats.Msg) {
-	a := &artifact.Artifact{
+// epoch anchors now: time.Now reads both the wall and the monotonic clock,
+// and the hot path needs one clock read, not two.
+var epoch = time.Now()
+
+// now returns the current time with a single monotonic clock read.
+func now() time.Time { return epoch.Add(time.Since(epoch)) }
+
+// fill makes a the artifact of m.
+func fill(a *artifact.Artifact, m *nats.Msg) {
+	*a = artifact.Artifact{
 		ID:      artifact.NewID(),
 		Subject: m.Subject,
 		Reply:   m.Reply,
 		Payload: m.Data,
-		Created: time.Now(),
+		Created: now(),
 		Meta:    artifact.Metadata(m.Header),
 	}
 	if vs, ok := a.Meta[artifact.KeyError]; ok {
@@ -213,6 +231,26 @@ func (r *route) onMsg(m *nats.Msg) {
 		delete(a.Meta, artifact.KeyError)
 		a.Meta[HeaderPreviousError] = vs
 	}
+}
+
+// onMsgDirect is the callback of a route that only forwards with the block
+// policy. Its buffer would add nothing but a goroutine hop: blocking while
+// publishing is what the block policy does, and the NATS client's pending
+// queue holds what arrives meanwhile. So it publishes at once, reusing one
+// artifact (hooks do not keep it).
+func (r *route) onMsgDirect(m *nats.Msg) {
+	a := &r.msg
+	fill(a, m)
+	if h := r.hooks.Received; h != nil {
+		h(a)
+	}
+	r.publish(a)
+}
+
+// onMsg is the subscription callback: the entry of the hot path.
+func (r *route) onMsg(m *nats.Msg) {
+	a := new(artifact.Artifact)
+	fill(a, m)
 	if r.track {
 		t := &tracker{in: a}
 		t.pending.Store(1)
@@ -232,7 +270,7 @@ func (r *route) onMsg(m *nats.Msg) {
 func (r *route) instrument(fn stream.ProcessFunc) stream.ProcessFunc {
 	return func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
 		t, _ := a.Origin.(*tracker)
-		start := time.Now()
+		start := now()
 		err := fn(ctx, a, func(o *artifact.Artifact) error {
 			if t == nil {
 				return emit(o)
@@ -253,7 +291,7 @@ func (r *route) instrument(fn stream.ProcessFunc) stream.ProcessFunc {
 			return nil
 		})
 		if h := r.hooks.ProcessingTime; h != nil {
-			h(time.Since(start))
+			h(now().Sub(start))
 		}
 		if err == nil {
 			// On error the input travels on as an *ArtifactError and the
@@ -290,7 +328,12 @@ func (r *route) publish(a *artifact.Artifact) {
 		r.publishJS(a)
 		return
 	}
-	subject, err := r.mapping.Map(a.Subject)
+	subject, err := r.mapping.Out(), error(nil)
+	if !r.mapping.Literal() {
+		// A literal output needs no mapping: the subscription delivers
+		// only subjects that match In.
+		subject, err = r.mapping.Map(a.Subject)
+	}
 	if err == nil {
 		r.pub = nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: nats.Header(a.Meta)}
 		err = r.nc.PublishMsg(&r.pub)
@@ -301,7 +344,7 @@ func (r *route) publish(a *artifact.Artifact) {
 		return
 	}
 	if h := r.hooks.Published; h != nil {
-		h(a, time.Since(a.Created))
+		h(a, now().Sub(a.Created))
 	}
 	r.finish(a, outcome{})
 }
@@ -412,7 +455,8 @@ func (r *route) finish(a *artifact.Artifact, o outcome) {
 		return
 	}
 	if o.fail != "" || o.drop != "" {
-		t.state.CompareAndSwap(nil, &o)
+		first := o // a copy, so that o does not escape on the common path
+		t.state.CompareAndSwap(nil, &first)
 	}
 	r.release(t)
 }
