@@ -48,7 +48,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./stream/ ./artifact/
 
 bench-profile:
-	$(GO) test ./bench/ -run '^$$' -bench 'BridgePassthrough$$' -benchtime 500000x -cpuprofile bench/results/cpu.pprof -memprofile bench/results/mem.pprof -o bench/results/bench.test
+	$(GO) test ./bench/ -run '^$$' -bench 'BridgePassthrough$$' -benchtime 3000000x -cpuprofile bench/results/cpu.pprof -memprofile bench/results/mem.pprof -o bench/results/bench.test
 
 fuzz:
 	$(GO) test ./artifact/ -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
