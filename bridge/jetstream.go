@@ -78,7 +78,18 @@ func (r *route) initJS() error {
 	if r.cfg.AckWait == 0 {
 		r.cfg.AckWait = DefaultAckWait
 	}
-	js, err := jetstream.New(r.nc, jetstream.WithPublishAsyncMaxPending(maxPubPending))
+	// An output whose acknowledgement never comes (the output stream's
+	// leader died with the publish in flight, while the connection stayed
+	// up) must not hold the route forever: after the route's timeout, or
+	// AckWait without one, the publish fails and the input is retried; the
+	// output stream drops the copy if the first publish was stored.
+	ackTimeout := r.cfg.Timeout
+	if ackTimeout <= 0 {
+		ackTimeout = r.cfg.AckWait
+	}
+	js, err := jetstream.New(r.nc,
+		jetstream.WithPublishAsyncMaxPending(maxPubPending),
+		jetstream.WithPublishAsyncTimeout(ackTimeout))
 	if err != nil {
 		return fmt.Errorf("route %q: %w", r.cfg.Name, err)
 	}
@@ -103,7 +114,11 @@ func (r *route) startJS(ctx context.Context) error {
 		FilterSubject: r.cfg.In,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.cfg.AckWait,
-		MaxDeliver:    r.cfg.MaxDeliver,
+		// The bridge, not the server, enforces MaxDeliver: a server that
+		// stops delivering at the limit would lose a message whose dead
+		// letter could not be stored on its last delivery. Here it comes
+		// back, and dead-lettering is tried again.
+		MaxDeliver: -1,
 		// The server never lets more than the buffer's capacity be
 		// outstanding: the route fetches only what it has room for,
 		// however deep the stream.
@@ -166,6 +181,13 @@ func (r *route) onJSMsg(m jetstream.Msg) {
 	if h := r.hooks.Received; h != nil {
 		h(a)
 	}
+	if t.delivered > 2*uint64(r.cfg.MaxDeliver) {
+		// Delivered far more often than it failed: whatever happens to it
+		// does not let the bridge settle it (a crash, say). Stop trying.
+		r.finish(a, outcome{fail: ReasonMaxDeliver,
+			err: fmt.Errorf("delivered %d times without being settled", t.delivered)})
+		return
+	}
 	if err := r.buf.Send(r.sendCtx, a); err != nil {
 		r.finish(a, outcome{drop: ReasonShutdown})
 	}
@@ -190,6 +212,7 @@ func (r *route) publishJS(a *artifact.Artifact) {
 	}
 	t, _ := a.Origin.(*tracker)
 	h := headerFor(a)
+	stripControlHeaders(h)
 	if r.cfg.Process == nil && t != nil {
 		h.Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, 0))
 	}
@@ -279,8 +302,10 @@ func (r *route) settleJS(t *tracker, o outcome) outcome {
 		}
 		return o
 	}
-	permanent := o.fail == ReasonDecode || o.fail == ReasonGenerator
-	last := t.delivered >= uint64(r.cfg.MaxDeliver)
+	// An output larger than the server's max_payload is refused however
+	// often it is tried.
+	permanent := o.fail == ReasonDecode || o.fail == ReasonGenerator || errors.Is(o.err, nats.ErrMaxPayload)
+	last := t.delivered >= uint64(r.cfg.MaxDeliver) || o.fail == ReasonMaxDeliver
 	if !permanent && !last {
 		_ = m.NakWithDelay(nakDelay(t.delivered))
 		return o
@@ -315,6 +340,7 @@ func (r *route) deadLetterJS(t *tracker, cause error) error {
 	for k, vs := range t.msg.Headers() {
 		h[k] = vs
 	}
+	stripControlHeaders(h)
 	h.Set(HeaderError, cause.Error())
 	h.Set(HeaderRoute, r.cfg.Name)
 	h.Set(HeaderSubject, t.in.Subject)

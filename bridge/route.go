@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -335,6 +336,9 @@ func (r *route) publish(a *artifact.Artifact) {
 		subject, err = r.mapping.Map(a.Subject)
 	}
 	if err == nil {
+		if len(a.Meta) > 0 {
+			stripControlHeaders(nats.Header(a.Meta))
+		}
 		r.pub = nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: nats.Header(a.Meta)}
 		err = r.nc.PublishMsg(&r.pub)
 		r.pub = nats.Msg{}
@@ -371,10 +375,8 @@ func (r *route) fail(a *artifact.Artifact, reason Reason, err error) {
 }
 
 func (r *route) deadLetter(a *artifact.Artifact, cause error) error {
-	h := nats.Header(a.Meta)
-	if h == nil {
-		h = make(nats.Header, 3)
-	}
+	h := headerFor(a)
+	stripControlHeaders(h)
 	h.Set(HeaderError, cause.Error())
 	h.Set(HeaderRoute, r.cfg.Name)
 	h.Set(HeaderSubject, a.Subject)
@@ -382,6 +384,18 @@ func (r *route) deadLetter(a *artifact.Artifact, cause error) error {
 	// Not the reply subject: a requester waits for an answer, not for its
 	// own request back.
 	return r.nc.PublishMsg(&nats.Msg{Subject: r.cfg.DLQ, Data: a.Payload, Header: h})
+}
+
+// stripControlHeaders removes the headers that instruct the server about
+// one publish: a producer's Nats-Expected-Stream or Nats-Expected-Last-
+// Sequence was meant for the input stream, and on an output it would make
+// the output stream refuse the message; a Nats-Rollup would purge it.
+func stripControlHeaders(h nats.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, "Nats-Expected-") || k == "Nats-Rollup" {
+			delete(h, k)
+		}
+	}
 }
 
 // headerFor returns a's metadata as a header to modify, allocating one if
