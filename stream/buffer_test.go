@@ -350,7 +350,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"bad policy", stream.WithOverflow(stream.Overflow(9))},
 		{"nil generator", stream.WithGenerator(nil)},
 		{"nil middleware", stream.WithMiddleware(nil)},
-		{"nil context", stream.WithContext(nil)}, //nolint:staticcheck // testing the check
+		{"nil context", stream.WithContext(nilContext())},
 		{"frame size", stream.WithMaxFrameSize(0)},
 	}
 	for _, tt := range tests {
@@ -509,3 +509,6 @@ func TestCloseAccountsForInFlight(t *testing.T) {
 		})
 	}
 }
+
+// nilContext returns a nil context, to test that WithContext rejects it.
+func nilContext() context.Context { return nil }
