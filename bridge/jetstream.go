@@ -26,6 +26,10 @@ const (
 	HeaderStream    = "Bridge-Stream"
 	HeaderSequence  = "Bridge-Sequence"
 	HeaderDelivered = "Bridge-Delivered"
+	// HeaderPayloadOmitted is set, to the payload's size, on a dead letter
+	// sent without its payload because with the headers it would exceed
+	// the server's max_payload.
+	HeaderPayloadOmitted = "Bridge-Payload-Omitted"
 )
 
 const (
@@ -131,6 +135,10 @@ func (r *route) startJS(ctx context.Context) error {
 		if err == nil {
 			cc, err := cons.Consume(r.onJSMsg,
 				jetstream.PullMaxMessages(min(size, 1000)),
+				// Pull requests expire after 5s instead of 30s, so that a
+				// consumer whose leader moved (node loss, stepdown) is
+				// noticed through missed heartbeats within seconds.
+				jetstream.PullExpiry(5*time.Second),
 				jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 					r.failLog.do(func(suppressed int) {
 						r.log.Warn("JetStream consumer", "err", err, "suppressed", suppressed)
@@ -349,7 +357,20 @@ func (r *route) deadLetterJS(t *tracker, cause error) error {
 	h.Set(HeaderDelivered, strconv.FormatUint(t.delivered, 10))
 	h.Set(jetstream.MsgIDHeader, "dlq:"+msgID(r.cfg.Stream, t.seq, 0))
 	m := &nats.Msg{Subject: r.cfg.DLQ, Data: t.msg.Data(), Header: h}
-	if !r.storedByStream(r.cfg.DLQ) {
+	err := r.publishDeadLetter(m)
+	if errors.Is(err, nats.ErrMaxPayload) {
+		// The headers pushed an input near max_payload over it: a dead
+		// letter without the payload still records what failed and where
+		// to find it (stream and sequence), instead of retrying forever.
+		h.Set(HeaderPayloadOmitted, strconv.Itoa(len(m.Data)))
+		m.Data = nil
+		err = r.publishDeadLetter(m)
+	}
+	return err
+}
+
+func (r *route) publishDeadLetter(m *nats.Msg) error {
+	if !r.storedByStream(m.Subject) {
 		return r.nc.PublishMsg(m)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -336,4 +337,32 @@ func TestJetStreamDrain(t *testing.T) {
 	start(t, nc, []bridge.RouteConfig{rc})
 	waitCount(t, "OUT", n, streamMsgs(t, js, "OUT"))
 	consumerIdle(t, js, "d-dr")
+}
+
+// TestJetStreamDeadLetterNearMaxPayload fails a message so close to the
+// server's max_payload that the dead-letter headers push it over: the dead
+// letter goes without its payload, saying so, instead of being retried
+// forever.
+func TestJetStreamDeadLetterNearMaxPayload(t *testing.T) {
+	_, nc, js := jsSetup(t)
+	big := strings.Repeat("x", int(nc.MaxPayload())-64)
+	if _, err := js.Publish(t.Context(), "in.big", []byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	rc := jsRoute("big")
+	rc.Process = func(context.Context, *artifact.Artifact, stream.Emit) error {
+		return fmt.Errorf("%w: not JSON", bridge.ErrPermanent)
+	}
+	start(t, nc, []bridge.RouteConfig{rc})
+	waitCount(t, "DLQ", 1, streamMsgs(t, js, "DLQ"))
+	dlq, _ := js.Stream(t.Context(), "DLQ")
+	m, err := dlq.GetMsg(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Data) != 0 || m.Header.Get(bridge.HeaderPayloadOmitted) != strconv.Itoa(len(big)) ||
+		m.Header.Get(bridge.HeaderSequence) != "1" {
+		t.Fatalf("dead letter of %d bytes, headers %v", len(m.Data), m.Header)
+	}
+	consumerIdle(t, js, "d-big")
 }
