@@ -74,8 +74,15 @@ func Restart(t testing.TB, s *Server) *Server {
 // never giving up) and closes the connection when the test ends.
 func Connect(t testing.TB, s *Server, opts ...nats.Option) *nats.Conn {
 	t.Helper()
+	return ConnectURL(t, s.ClientURL(), opts...)
+}
+
+// ConnectURL is Connect for a URL, or a comma-separated list of the URLs of
+// one cluster.
+func ConnectURL(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
 	base := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(20 * time.Millisecond), nats.ReconnectJitter(0, 0)}
-	nc, err := nats.Connect(s.ClientURL(), append(base, opts...)...)
+	nc, err := nats.Connect(url, append(base, opts...)...)
 	if err != nil {
 		t.Fatalf("natstest: connect: %v", err)
 	}

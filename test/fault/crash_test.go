@@ -1,0 +1,107 @@
+package fault_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natsbridge/bridge/internal/natstest"
+)
+
+// seed returns the seed of a test's random choices: FAULT_SEED when set, to
+// replay a run, else the clock. The test logs it.
+func seed(t *testing.T) uint64 {
+	t.Helper()
+	s := uint64(time.Now().UnixNano())
+	if v := os.Getenv("FAULT_SEED"); v != "" {
+		var err error
+		if s, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("FAULT_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (set FAULT_SEED=%d to replay)", s, s)
+	return s
+}
+
+// numbered is the message numbered i: a small JSON object on one of eight
+// subjects.
+func numbered(i int) *nats.Msg {
+	return &nats.Msg{Subject: fmt.Sprintf("in.%d", i%8), Data: fmt.Appendf(nil, `{"n":%d}`, i)}
+}
+
+// numbers returns the n of each numbered payload.
+func numbers(t *testing.T, msgs []storedMsg) []int {
+	t.Helper()
+	ns := make([]int, len(msgs))
+	for i, m := range msgs {
+		var v struct{ N *int }
+		if err := json.Unmarshal(m.Data, &v); err != nil || v.N == nil {
+			t.Fatalf("message %d: unexpected payload %q", m.Seq, m.Data)
+		}
+		ns[i] = *v.N
+	}
+	return ns
+}
+
+// TestCrashRestart kills the bridge with SIGKILL three times in the middle
+// of a JetStream flow, at random points, and restarts it each time: the
+// output stream ends up with every message exactly once. What a killed
+// bridge had published but not acknowledged is redelivered to the next
+// one, whose publishes carry the same Nats-Msg-Id and are dropped by the
+// output stream's duplicate window.
+func TestCrashRestart(t *testing.T) {
+	const n = 50_000
+	rng := rand.New(rand.NewPCG(seed(t), 0))
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	js := newJS(t, nc)
+	createStream(t, js, jetstream.StreamConfig{Name: "IN", Subjects: []string{"in.>"}})
+	createStream(t, js, jetstream.StreamConfig{Name: "OUT", Subjects: []string{"out.>"}}) // duplicate window: 2m
+	createStream(t, js, jetstream.StreamConfig{Name: "DLQ", Subjects: []string{"dlq.>"}})
+	js.publishAll(t, n, numbered)
+
+	env := bridgeEnv(s.ClientURL(), "crash", map[string]string{
+		"BRIDGE_ROUTE_0_JQ":       ".",
+		"BRIDGE_ROUTE_0_DLQ":      "dlq.crash",
+		"BRIDGE_ROUTE_0_ACK_WAIT": "2s",
+		"BRIDGE_ROUTE_0_TIMEOUT":  "1s",
+	})
+	start := time.Now()
+	p := startBridge(t, "crash-0", env)
+	// Kill somewhere around 10%, 35% and 60% of the way.
+	restarts := 0
+	for _, at := range []float64{0.05, 0.30, 0.55} {
+		target := uint64(float64(n) * (at + 0.1*rng.Float64()))
+		waitMsgs(t, js, "OUT", target, time.Minute)
+		p.kill()
+		got, _ := streamMsgs(js, "OUT")
+		restarts++
+		t.Logf("SIGKILL %d at %d messages in OUT (target %d), %v in", restarts, got, target, time.Since(start).Round(time.Millisecond))
+		p = startBridge(t, fmt.Sprintf("crash-%d", restarts), env)
+	}
+	waitMsgs(t, js, "OUT", n, 2*time.Minute)
+	waitIdle(t, js, "IN", "bridge-crash", time.Minute)
+	redelivered := redeliveries(t, js, "IN", "bridge-crash", n)
+	p.stop(t, 15*time.Second)
+	t.Logf("flow finished %v after the first start", time.Since(start).Round(time.Millisecond))
+
+	msgs := readStream(t, js, "OUT")
+	lost, dups, unexpected := tally(n, numbers(t, msgs))
+	dead, err := streamMsgs(js, "DLQ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("messages %d, restarts %d, redeliveries %d, OUT holds %d, lost %d, duplicates %d, dead-lettered %d",
+		n, restarts, redelivered, len(msgs), lost, dups, dead)
+	if len(msgs) != n || lost != 0 || dups != 0 || len(unexpected) != 0 || dead != 0 {
+		t.Fatalf("OUT holds %d messages (want %d): %d lost, %d duplicated, unexpected %v; DLQ holds %d",
+			len(msgs), n, lost, dups, unexpected, dead)
+	}
+}

@@ -1,0 +1,28 @@
+// Package fault holds the bridge's fault-injection tests, black-box: each
+// test runs the bridge binary (built once by TestMain from ./cmd/bridge, so
+// `go` must be on PATH) as a subprocess against real NATS servers started
+// in-process, injects a fault, and checks what reached the output stream,
+// message by message.
+//
+//   - TestCrashRestart: SIGKILL and restart in the middle of a JetStream
+//     flow, three times: every message exactly once.
+//   - TestServerRestart: the NATS server restarts (same store): the
+//     JetStream route loses nothing, the core route resumes.
+//   - TestClusterFailover: a node of a three-node cluster with R3 streams
+//     goes down (the bridge's own, the output stream's leader, the
+//     consumer's leader): nothing lost, nothing duplicated.
+//   - TestOutputAckLost: an output publish is never acknowledged: the route
+//     retries instead of waiting forever.
+//   - TestBackpressureMemory: a slow route over 200,000 queued messages of
+//     1 KiB keeps its peak RSS bounded and drops nothing (skipped by -short).
+//   - TestScaleOut: two processes on one durable consumer share the work
+//     with no duplicates.
+//   - TestBadInput: random bytes, invalid JSON, outputs over max_payload and
+//     odd headers: bad messages reach the dead-letter stream at their first
+//     delivery, good ones arrive, headers intact.
+//   - TestProducerExpectationHeaders, TestDeadLetterRefusedAtLastDelivery:
+//     a message stored with Nats-Expected-Stream, and a dead letter the DLQ
+//     refuses for a while, are not lost.
+//
+// FAULT_SEED replays the random choices of a run, whose seed the tests log.
+package fault
