@@ -169,7 +169,7 @@ func (r *route) onJSMsg(m jetstream.Msg) {
 		ID:      artifact.NewID(),
 		Subject: m.Subject(),
 		Payload: m.Data(),
-		Created: time.Now(),
+		Created: now(),
 		Meta:    artifact.Metadata(m.Headers()),
 	}
 	if vs, ok := a.Meta[artifact.KeyError]; ok {
@@ -243,7 +243,7 @@ func (r *route) publishJS(a *artifact.Artifact) {
 
 func (r *route) published(a *artifact.Artifact) {
 	if h := r.hooks.Published; h != nil {
-		h(a, time.Since(a.Created))
+		h(a, now().Sub(a.Created))
 	}
 	r.finish(a, outcome{})
 }
@@ -265,11 +265,11 @@ func (r *route) collectAcks() {
 // publishes need the server's acknowledgement. Answers are cached.
 func (r *route) storedByStream(subject string) bool {
 	j := r.js
-	now := time.Now()
+	t := now()
 	j.cacheMu.Lock()
 	e, ok := j.stored[subject]
 	j.cacheMu.Unlock()
-	if ok && now.Sub(e.checked) < outputCacheTTL {
+	if ok && t.Sub(e.checked) < outputCacheTTL {
 		return e.stored
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -287,7 +287,7 @@ func (r *route) storedByStream(subject string) bool {
 	if len(j.stored) > 10000 {
 		clear(j.stored) // mapped outputs can have unbounded subjects
 	}
-	j.stored[subject] = storedEntry{stored: stored, checked: now}
+	j.stored[subject] = storedEntry{stored: stored, checked: t}
 	j.cacheMu.Unlock()
 	return stored
 }
