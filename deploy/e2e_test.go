@@ -209,7 +209,7 @@ func startProcess(t *testing.T, name, bin string, env []string, args ...string) 
 	if env != nil {
 		cmd.Env = env
 	}
-	out := &lockedBuffer{}
+	out := &natstest.Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -223,23 +223,6 @@ func startProcess(t *testing.T, name, bin string, env []string, args ...string) 
 			t.Logf("%s output:\n%s", name, out.String())
 		}
 	})
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func waitHTTP(t *testing.T, u string) {

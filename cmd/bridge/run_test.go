@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,28 +20,10 @@ import (
 	"github.com/natsbridge/bridge/internal/natstest"
 )
 
-// syncBuffer collects a subprocess's output while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a running bridge binary.
 type proc struct {
 	cmd     *exec.Cmd
-	stderr  *syncBuffer
+	stderr  *natstest.Output
 	http    string // metrics address
 	done    chan struct{}
 	exitErr error
@@ -62,7 +43,7 @@ func freeAddr(t *testing.T) string {
 // until /readyz answers 200.
 func startBridge(t *testing.T, env ...string) *proc {
 	t.Helper()
-	p := &proc{stderr: &syncBuffer{}, http: freeAddr(t), done: make(chan struct{})}
+	p := &proc{stderr: &natstest.Output{}, http: freeAddr(t), done: make(chan struct{})}
 	p.cmd = exec.Command(bridgeBin)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "BRIDGE_METRICS_ADDR=" + p.http}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = io.Discard, p.stderr

@@ -3,12 +3,12 @@ package embedded_test
 import (
 	"bytes"
 	"errors"
+	"github.com/natsbridge/bridge/internal/natstest"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +17,6 @@ import (
 
 	"github.com/natsbridge/bridge/internal/embedded"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func start(t *testing.T, opts embedded.Options) *embedded.Server {
 	t.Helper()
@@ -60,7 +42,7 @@ func connect(t *testing.T, url string) *nats.Conn {
 }
 
 func TestStartServesCoreAndJetStream(t *testing.T) {
-	var logs syncBuffer
+	var logs natstest.Output
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	s := start(t, embedded.Options{Listen: "127.0.0.1:0", Logger: logger})
 	if !strings.HasPrefix(s.ClientURL(), "nats://127.0.0.1:") || strings.HasSuffix(s.ClientURL(), ":0") {
@@ -127,7 +109,7 @@ func TestStartFailsWhenPortIsTaken(t *testing.T) {
 	}
 	defer l.Close()
 
-	var logs syncBuffer
+	var logs natstest.Output
 	begin := time.Now()
 	_, err = embedded.Start(embedded.Options{
 		Listen:   l.Addr().String(),

@@ -1,7 +1,6 @@
 package fault_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -28,7 +26,7 @@ import (
 type bridgeProc struct {
 	name   string
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *natstest.Output
 	exited chan struct{}
 	err    error // what Wait returned; set before exited is closed
 }
@@ -43,7 +41,7 @@ func startBridge(t *testing.T, name string, env map[string]string) *bridgeProc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &bridgeProc{name: name, cmd: cmd, log: &syncBuffer{}, exited: make(chan struct{})}
+	p := &bridgeProc{name: name, cmd: cmd, log: &natstest.Output{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start bridge %s: %v", name, err)
@@ -55,7 +53,7 @@ func startBridge(t *testing.T, name string, env map[string]string) *bridgeProc {
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
-			t.Logf("bridge %s (pid %d, %v), last lines of its log:\n%s", name, cmd.Process.Pid, p.err, p.log.tail(30))
+			t.Logf("bridge %s (pid %d, %v), last lines of its log:\n%s", name, cmd.Process.Pid, p.err, tail(p.log, 30))
 		}
 	})
 	return p
@@ -214,33 +212,6 @@ func (p *bridgeProc) peakRSS() (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmHWM in /proc/<pid>/status")
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// tail returns the last n lines.
-func (b *syncBuffer) tail(n int) string {
-	lines := strings.SplitAfter(b.String(), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "")
 }
 
 // jsClient is a JetStream handle whose asynchronous publishes may have
@@ -441,4 +412,13 @@ func tally(n int, keys []int) (lost, dups int, unexpected []int) {
 		}
 	}
 	return lost, dups, unexpected
+}
+
+// tail returns the last n lines of o.
+func tail(o *natstest.Output, n int) string {
+	lines := strings.SplitAfter(o.String(), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
 }
