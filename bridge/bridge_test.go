@@ -391,3 +391,33 @@ func TestNewRejectsBadRoutes(t *testing.T) {
 		t.Fatalf("duplicate names: %v", err)
 	}
 }
+
+// TestWorkersKeepSubjectOrder runs a route with four workers: messages on
+// the same subject come out in the order they went in.
+func TestWorkersKeepSubjectOrder(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	var calls atomic.Int64
+	work := func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		calls.Add(1)
+		return emit(a)
+	}
+	start(t, nc, []bridge.RouteConfig{{Name: "w", In: "w.in.*", Out: "w.out.{{wildcard(1)}}", Process: work, Workers: 4}})
+	out := collect(t, nc, "w.out.*")
+	const n = 4000
+	for i := range n {
+		_ = nc.Publish(fmt.Sprintf("w.in.%d", i%7), []byte(strconv.Itoa(i)))
+	}
+	msgs := out.waitN(t, n)
+	last := map[string]int{}
+	for _, m := range msgs {
+		i, _ := strconv.Atoi(string(m.Data))
+		if prev, ok := last[m.Subject]; ok && i < prev {
+			t.Fatalf("%s: %d after %d", m.Subject, i, prev)
+		}
+		last[m.Subject] = i
+	}
+	if len(last) != 7 || calls.Load() != n {
+		t.Fatalf("%d subjects, %d calls", len(last), calls.Load())
+	}
+}
