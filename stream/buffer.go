@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -232,7 +233,7 @@ func (b *Buffer) Receive(ctx context.Context) (*artifact.Artifact, error) {
 		}
 		if out == nil && errs == nil {
 			b.eofOnce.Do(func() { close(b.eof) })
-			return nil, eof
+			return nil, io.EOF
 		}
 		var (
 			a   *artifact.Artifact

@@ -4,13 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/natsbridge/bridge/artifact"
 )
-
-// eof is io.EOF; named so Receive's doc and code read alike.
-var eof = io.EOF
 
 // AppendFrame appends a's frame to b: the length of its encoding as a
 // uvarint, then the encoding (artifact.Artifact.AppendBinary). A Buffer's
