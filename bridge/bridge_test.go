@@ -258,14 +258,7 @@ func TestDrainFinishesInFlight(t *testing.T) {
 	nc := natstest.Connect(t, s)
 	obs := natstest.Connect(t, s)
 	release := make(chan struct{})
-	gate := func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		return emit(a)
-	}
+	gate := gated(release)
 	var c counts
 	r := start(t, nc, []bridge.RouteConfig{{Name: "d", In: "dr.in", Out: "dr.out", Process: gate, BufferSize: 4096}},
 		bridge.WithHooks(c.hooks()), bridge.WithShutdownTimeout(20*time.Second))
@@ -334,14 +327,7 @@ func TestOverflowAccounting(t *testing.T) {
 			nc := natstest.Connect(t, s)
 			pub := natstest.Connect(t, s)
 			release := make(chan struct{})
-			slow := func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
-				select {
-				case <-release:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				return emit(a)
-			}
+			slow := gated(release)
 			var c counts
 			start(t, nc, []bridge.RouteConfig{{Name: "o", In: "o.in", Out: "o.out", Process: slow, BufferSize: 8, Overflow: policy}},
 				bridge.WithHooks(c.hooks()))

@@ -14,6 +14,7 @@ import (
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/natstest"
+	"github.com/natsbridge/bridge/stream"
 )
 
 func TestMain(m *testing.M) {
@@ -157,4 +158,17 @@ func (c *collector) waitN(t *testing.T, n int) []*nats.Msg {
 		return nil
 	})
 	return c.all()
+}
+
+// gated is a processing stage that holds every message until release is
+// closed (or its context ends), then forwards it.
+func gated(release <-chan struct{}) stream.ProcessFunc {
+	return func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return emit(a)
+	}
 }

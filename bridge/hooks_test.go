@@ -1,13 +1,11 @@
 package bridge_test
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/natstest"
 	"github.com/natsbridge/bridge/stream"
@@ -19,14 +17,7 @@ func TestBuffers(t *testing.T) {
 	s := natstest.Start(t, nil)
 	nc := natstest.Connect(t, s)
 	release := make(chan struct{})
-	gate := func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		return emit(a)
-	}
+	gate := gated(release)
 	routes := []bridge.RouteConfig{
 		{Name: "gated", In: "bs.in", Out: "bs.out", Process: gate, BufferSize: 4},
 		{Name: "default", In: "bs.other", Out: "bs.other.out"},

@@ -76,15 +76,20 @@ func waitCount(t *testing.T, what string, want uint64, got func() uint64) {
 	})
 }
 
+// consumerInfo returns the state of the durable consumer of IN.
+func consumerInfo(js jetstream.JetStream, durable string) (*jetstream.ConsumerInfo, error) {
+	c, err := js.Consumer(context.Background(), "IN", durable)
+	if err != nil {
+		return nil, err
+	}
+	return c.Info(context.Background())
+}
+
 // consumerIdle waits until the durable has nothing pending or unacknowledged.
 func consumerIdle(t *testing.T, js jetstream.JetStream, durable string) {
 	t.Helper()
 	natstest.WaitFor(t, 30*time.Second, func() error {
-		c, err := js.Consumer(context.Background(), "IN", durable)
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
+		info, err := consumerInfo(js, durable)
 		if err != nil {
 			return err
 		}
@@ -160,11 +165,7 @@ func TestJetStreamRedeliveryIsDeduplicated(t *testing.T) {
 func consumerIdleAfterRedelivery(t *testing.T, js jetstream.JetStream, durable string, n int) {
 	t.Helper()
 	natstest.WaitFor(t, 60*time.Second, func() error {
-		c, err := js.Consumer(context.Background(), "IN", durable)
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
+		info, err := consumerInfo(js, durable)
 		if err != nil {
 			return err
 		}
@@ -256,11 +257,7 @@ func TestJetStreamSlowWorkNotRedelivered(t *testing.T) {
 	// redelivered it.
 	deadline := time.Now().Add(5 * rc.AckWait)
 	natstest.WaitFor(t, 10*time.Second, func() error {
-		c, err := js.Consumer(context.Background(), "IN", "d-slow")
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
+		info, err := consumerInfo(js, "d-slow")
 		if err != nil {
 			return err
 		}
@@ -293,11 +290,7 @@ func TestJetStreamBackpressure(t *testing.T) {
 	var maxPending atomic.Int64
 	start(t, nc, []bridge.RouteConfig{rc}, bridge.WithHooks(c.hooks()))
 	natstest.WaitFor(t, 60*time.Second, func() error {
-		cons, err := js.Consumer(context.Background(), "IN", "d-bp")
-		if err != nil {
-			return err
-		}
-		info, err := cons.Info(context.Background())
+		info, err := consumerInfo(js, "d-bp")
 		if err != nil {
 			return err
 		}
