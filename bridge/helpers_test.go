@@ -52,7 +52,7 @@ func (c *counts) hooks() bridge.Hooks {
 				c.dropped[r] += n
 				c.mu.Unlock()
 			},
-			Published:    func(*artifact.Artifact, time.Duration) { c.published.Add(1) },
+			Published:    func(*artifact.Artifact) { c.published.Add(1) },
 			DeadLettered: func(*artifact.Artifact) { c.deadLettered.Add(1) },
 		}
 	}}

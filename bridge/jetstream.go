@@ -241,13 +241,6 @@ func (r *route) publishJS(a *artifact.Artifact) {
 	r.js.pubs <- pendingPub{paf: paf, a: a}
 }
 
-func (r *route) published(a *artifact.Artifact) {
-	if h := r.hooks.Published; h != nil {
-		h(a, now().Sub(a.Created))
-	}
-	r.finish(a, outcome{})
-}
-
 // collectAcks settles outputs as their publish acknowledgements arrive. It
 // ends when pubs is closed and empty.
 func (r *route) collectAcks() {

@@ -108,6 +108,9 @@ type route struct {
 	direct bool
 	// msg is the artifact onMsgDirect reuses for every message.
 	msg artifact.Artifact
+	// seen counts the messages onMsgDirect has taken, to time one in
+	// LatencySampling.
+	seen uint32
 
 	js *jsRoute // set on JetStream routes
 }
@@ -225,27 +228,63 @@ func fill(a *artifact.Artifact, m *nats.Msg) {
 		Created: now(),
 		Meta:    artifact.Metadata(m.Header),
 	}
-	if vs, ok := a.Meta[artifact.KeyError]; ok {
-		// A message that failed elsewhere (say, replayed from a DLQ) is
-		// input like any other here: keep its error, but not under the
-		// key that marks a failure in this bridge.
-		delete(a.Meta, artifact.KeyError)
-		a.Meta[HeaderPreviousError] = vs
+	keepPreviousError(a.Meta)
+}
+
+// keepPreviousError renames the error header of a message that failed
+// elsewhere (say, replayed from a DLQ): it is input like any other here, so
+// keep its error, but not under the key that marks a failure in this
+// bridge.
+func keepPreviousError(meta artifact.Metadata) {
+	if vs, ok := meta[artifact.KeyError]; ok {
+		delete(meta, artifact.KeyError)
+		meta[HeaderPreviousError] = vs
 	}
 }
 
-// onMsgDirect is the callback of a route that only forwards with the block
-// policy. Its buffer would add nothing but a goroutine hop: blocking while
-// publishing is what the block policy does, and the NATS client's pending
-// queue holds what arrives meanwhile. So it publishes at once, reusing one
-// artifact (hooks do not keep it).
+// onMsgDirect is the callback of a forward-only route: a core route without
+// a processing stage and with the block policy. Its buffer would add
+// nothing but a goroutine hop: blocking while publishing is what the block
+// policy does, and the NATS client's pending queue holds what arrives
+// meanwhile. So it publishes at once, reusing one artifact (hooks do not
+// keep it), with no ID (nothing reads it), and it reads the clock only for
+// the messages it times.
 func (r *route) onMsgDirect(m *nats.Msg) {
 	a := &r.msg
-	fill(a, m)
-	if h := r.hooks.Received; h != nil {
-		h(a)
+	*a = artifact.Artifact{Subject: m.Subject, Reply: m.Reply, Payload: m.Data, Meta: artifact.Metadata(m.Header)}
+	keepPreviousError(a.Meta)
+	// NATS calls back one message at a time, so r.seen needs no lock.
+	r.seen++
+	timed := r.seen%LatencySampling == 0
+	if timed {
+		a.Created = now()
 	}
-	r.publish(a)
+	h := &r.hooks
+	if h.Forwarded == nil && h.Received != nil {
+		h.Received(a)
+	}
+	subject, err := r.outSubject(a)
+	if err == nil {
+		err = r.send(subject, a)
+	}
+	if err != nil {
+		if h.Forwarded != nil && h.Received != nil {
+			h.Received(a)
+		}
+		r.fail(a, ReasonPublish, fmt.Errorf("publish to %q: %w", subject, err))
+		return
+	}
+	if timed && h.Latency != nil {
+		h.Latency(now().Sub(a.Created))
+	}
+	if h.Forwarded != nil {
+		h.Forwarded(a)
+		return
+	}
+	if h.Published != nil {
+		h.Published(a)
+	}
+	r.report(a, outcome{}, 1)
 }
 
 // onMsg is the subscription callback: the entry of the hot path.
@@ -329,28 +368,52 @@ func (r *route) publish(a *artifact.Artifact) {
 		r.publishJS(a)
 		return
 	}
-	subject, err := r.mapping.Out(), error(nil)
-	if !r.mapping.Literal() {
-		// A literal output needs no mapping: the subscription delivers
-		// only subjects that match In.
-		subject, err = r.mapping.Map(a.Subject)
-	}
+	subject, err := r.outSubject(a)
 	if err == nil {
-		if len(a.Meta) > 0 {
-			stripControlHeaders(nats.Header(a.Meta))
-		}
-		r.pub = nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: nats.Header(a.Meta)}
-		err = r.nc.PublishMsg(&r.pub)
-		r.pub = nats.Msg{}
+		err = r.send(subject, a)
 	}
 	if err != nil {
 		r.fail(a, ReasonPublish, fmt.Errorf("publish to %q: %w", subject, err))
 		return
 	}
+	r.published(a)
+}
+
+// published reports an output a as published.
+func (r *route) published(a *artifact.Artifact) {
 	if h := r.hooks.Published; h != nil {
-		h(a, now().Sub(a.Created))
+		h(a)
+	}
+	if h := r.hooks.Latency; h != nil {
+		h(now().Sub(a.Created))
 	}
 	r.finish(a, outcome{})
+}
+
+// outSubject returns the subject to publish a to.
+func (r *route) outSubject(a *artifact.Artifact) (string, error) {
+	if r.mapping.Literal() {
+		// A literal output needs no mapping: the subscription delivers
+		// only subjects that match In.
+		return r.mapping.Out(), nil
+	}
+	return r.mapping.Map(a.Subject)
+}
+
+// send publishes a to subject on core NATS.
+func (r *route) send(subject string, a *artifact.Artifact) error {
+	if len(a.Meta) == 0 {
+		// Most messages carry no headers: no nats.Msg to fill.
+		if a.Reply == "" {
+			return r.nc.Publish(subject, a.Payload)
+		}
+		return r.nc.PublishRequest(subject, a.Reply, a.Payload)
+	}
+	stripControlHeaders(nats.Header(a.Meta))
+	r.pub = nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: nats.Header(a.Meta)}
+	err := r.nc.PublishMsg(&r.pub)
+	r.pub = nats.Msg{}
+	return err
 }
 
 // fail dead-letters a, if the route has a DLQ, and records the failure.

@@ -20,7 +20,8 @@ func BenchmarkRoute(b *testing.B) {
 	message := func(r *metrics.Route) {
 		r.Received(256)
 		r.ProcessingTime(40 * time.Microsecond)
-		r.Published(256, 180*time.Microsecond)
+		r.Published(256)
+		r.Latency(180 * time.Microsecond)
 		r.Processed()
 	}
 	benchmarks := []struct {

@@ -115,7 +115,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 		processing: histogram("bridge_processing_seconds",
 			"Time the processing stage of a route spent on one input."),
 		latency: histogram("bridge_latency_seconds",
-			"Time from the receipt of an input to the publication of one of its outputs."),
+			"Time from the receipt of an input to the publication of one of its outputs; forward-only routes time one message in 16."),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bridge_nats_connected",
 			Help: "1 while the bridge is connected to NATS, 0 otherwise.",

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -44,7 +45,8 @@ func TestExposition(t *testing.T) {
 	r.ProcessingTime(200 * time.Microsecond)
 	r.ProcessingTime(2 * time.Millisecond)
 	r.ProcessingTime(3 * time.Second)
-	r.Published(15, 3*time.Millisecond)
+	r.Published(15)
+	r.Latency(3 * time.Millisecond)
 	r.Processed()
 	r.Filtered()
 	r.Failed(metrics.FailDecode)
@@ -67,7 +69,7 @@ bridge_bytes_in_total{route="orders"} 60
 # HELP bridge_bytes_out_total Payload bytes of the outputs a route published.
 # TYPE bridge_bytes_out_total counter
 bridge_bytes_out_total{route="orders"} 15
-# HELP bridge_latency_seconds Time from the receipt of an input to the publication of one of its outputs.
+# HELP bridge_latency_seconds Time from the receipt of an input to the publication of one of its outputs; forward-only routes time one message in 16.
 # TYPE bridge_latency_seconds histogram
 bridge_latency_seconds_bucket{route="orders",le="5e-05"} 0
 bridge_latency_seconds_bucket{route="orders",le="0.0001"} 0
@@ -161,7 +163,8 @@ func TestLint(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		r := m.Route(name)
 		r.Received(1)
-		r.Published(1, time.Millisecond)
+		r.Published(1)
+		r.Latency(time.Millisecond)
 		r.ProcessingTime(time.Millisecond)
 	}
 	problems, err := testutil.GatherAndLint(reg)
@@ -276,7 +279,8 @@ func TestNil(t *testing.T) {
 	r.Filtered()
 	r.Failed(metrics.FailDecode)
 	r.Dropped(metrics.DropOverflow, 1)
-	r.Published(1, time.Millisecond)
+	r.Published(1)
+	r.Latency(time.Millisecond)
 	r.DeadLettered()
 	r.ProcessingTime(time.Millisecond)
 }
@@ -392,7 +396,8 @@ func ExampleNew() {
 	// Per message:
 	orders.Received(42)
 	orders.ProcessingTime(300 * time.Microsecond)
-	orders.Published(40, 2*time.Millisecond)
+	orders.Published(40)
+	orders.Latency(2 * time.Millisecond)
 	orders.Processed()
 	orders.Received(7)
 	orders.Failed(metrics.FailDecode)
@@ -420,4 +425,63 @@ func ExampleNew() {
 	// bridge_messages_in_total{route=orders} 2
 	// bridge_messages_out_total{route=orders} 1
 	// bridge_messages_processed_total{route=orders} 1
+}
+
+var createdTimestamp = regexp.MustCompile(`created_timestamp:\{[^}]*\}`)
+
+// TestForwarded checks that Forwarded counts what Received, Published and
+// Processed count together.
+func TestForwarded(t *testing.T) {
+	gather := func(record func(r *metrics.Route)) string {
+		reg, m := newMetrics(t)
+		record(m.Route("fwd"))
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, mf := range mfs {
+			fmt.Fprintln(&b, mf.String())
+		}
+		// Series are made at different instants in the two registries.
+		return createdTimestamp.ReplaceAllString(b.String(), "")
+	}
+	want := gather(func(r *metrics.Route) {
+		for _, size := range []int{128, 7} {
+			r.Received(size)
+			r.Published(size)
+			r.Processed()
+		}
+	})
+	got := gather(func(r *metrics.Route) {
+		r.Forwarded(128)
+		r.Forwarded(7)
+	})
+	if got != want {
+		t.Errorf("Forwarded gathers\n%s\nwant, as Received+Published+Processed,\n%s", got, want)
+	}
+	if !strings.Contains(got, `value:135`) {
+		t.Errorf("no byte count of 135 in\n%s", got)
+	}
+}
+
+// TestLatencyHelpMatchesSampling keeps the help text of the latency
+// histogram in step with the bridge's sampling.
+func TestLatencyHelpMatchesSampling(t *testing.T) {
+	reg, m := newMetrics(t)
+	m.Route("r")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("one message in %d.", bridge.LatencySampling)
+	for _, mf := range mfs {
+		if mf.GetName() == "bridge_latency_seconds" {
+			if !strings.HasSuffix(mf.GetHelp(), want) {
+				t.Errorf("help %q does not end with %q", mf.GetHelp(), want)
+			}
+			return
+		}
+	}
+	t.Error("no bridge_latency_seconds")
 }

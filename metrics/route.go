@@ -195,15 +195,36 @@ func (r *Route) Dropped(reason string, n int) {
 	r.dropped[i].Add(v)
 }
 
-// Published counts an output of size payload bytes, published latency
-// after its input was received.
-func (r *Route) Published(size int, latency time.Duration) {
+// Published counts an output of size payload bytes.
+func (r *Route) Published(size int) {
 	if r == nil {
 		return
 	}
 	r.out.Inc()
 	r.bytesOut.Add(float64(size))
-	r.latency.Observe(latency.Seconds())
+}
+
+// Latency records that an output was published d after its input was
+// received.
+func (r *Route) Latency(d time.Duration) {
+	if r == nil {
+		return
+	}
+	r.latency.Observe(d.Seconds())
+}
+
+// Forwarded counts an input of size payload bytes that was published as
+// its own single output: Received, Published and Processed in one call.
+func (r *Route) Forwarded(size int) {
+	if r == nil {
+		return
+	}
+	v := float64(size)
+	r.in.Inc()
+	r.bytesIn.Add(v)
+	r.out.Inc()
+	r.bytesOut.Add(v)
+	r.processed.Inc()
 }
 
 // DeadLettered counts a failed input published to the dead-letter subject.

@@ -4,8 +4,6 @@
 package observe
 
 import (
-	"time"
-
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/metrics"
@@ -26,7 +24,9 @@ func Hooks(m *metrics.Metrics) bridge.Hooks {
 			Filtered:       func(*artifact.Artifact) { r.Filtered() },
 			Failed:         func(_ *artifact.Artifact, why bridge.Reason, _ error) { r.Failed(string(why)) },
 			Dropped:        func(why bridge.Reason, n int) { r.Dropped(string(why), n) },
-			Published:      func(a *artifact.Artifact, latency time.Duration) { r.Published(len(a.Payload), latency) },
+			Published:      func(a *artifact.Artifact) { r.Published(len(a.Payload)) },
+			Latency:        r.Latency,
+			Forwarded:      func(a *artifact.Artifact) { r.Forwarded(len(a.Payload)) },
 			DeadLettered:   func(*artifact.Artifact) { r.DeadLettered() },
 			ProcessingTime: r.ProcessingTime,
 		}
