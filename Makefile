@@ -7,6 +7,8 @@
 #                    BENCH_FLAGS="-quick" for a smoke test
 #   make bench-go    Go micro-benchmarks of stream/ and artifact/
 #   make bench-profile  CPU and memory profiles of the bridge's hot path
+#                    (BENCH_PROFILE=BridgeJetStream BENCH_PROFILE_N=400000x
+#                    for a JetStream route)
 #   make fuzz        run every fuzz target for FUZZTIME (default 60s)
 #   make lint        gofmt check, go vet, staticcheck
 #   make docs        regenerate docs/configuration.md from the config struct
@@ -19,6 +21,8 @@
 GO        ?= go
 FUZZTIME  ?= 60s
 BENCH_FLAGS ?=
+BENCH_PROFILE ?= BridgePassthrough
+BENCH_PROFILE_N ?= 3000000x
 STATICCHECK_VERSION ?= v0.8.2
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
@@ -48,7 +52,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./stream/ ./artifact/
 
 bench-profile:
-	$(GO) test ./bench/ -run '^$$' -bench 'BridgePassthrough$$' -benchtime 3000000x -cpuprofile bench/results/cpu.pprof -memprofile bench/results/mem.pprof -o bench/results/bench.test
+	$(GO) test ./bench/ -run '^$$' -bench '$(BENCH_PROFILE)$$' -benchtime $(BENCH_PROFILE_N) -cpuprofile bench/results/cpu.pprof -memprofile bench/results/mem.pprof -o bench/results/bench.test
 
 fuzz:
 	$(GO) test ./artifact/ -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)

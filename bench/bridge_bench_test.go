@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,7 @@ func natsURL(b *testing.B) string {
 			server.err = err
 			return
 		}
-		server.srv, server.err = subproc.StartServer(ctx, bins[0])
+		server.srv, server.err = subproc.StartServer(ctx, bins[0], "-js", "-store", filepath.Join(server.dir, "jetstream"))
 	})
 	if server.err != nil {
 		b.Fatal(server.err)
@@ -108,46 +109,52 @@ func BenchmarkRelayPassthrough(b *testing.B) {
 // package the way cmd/bridge wires it when withMetrics.
 func bridgeSystem(p *jq.Program, withMetrics bool) system {
 	return func(b *testing.B, url, in, out string) func() {
-		var stop func()
-		pprof.Do(b.Context(), pprof.Labels("role", "bridge"), func(context.Context) {
-			nc, err := nats.Connect(url, nats.Name("bench-bridge"),
-				// Slow-consumer drops show in the lost metric.
-				nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
-			if err != nil {
-				b.Fatal(err)
-			}
-			// Pending limits high enough that the NATS client drops
-			// nothing, so that every op is a message through the
-			// bridge. Drops with the defaults are make bench's business.
-			rc := bridge.RouteConfig{Name: "bench", In: in, Out: out, PendingMsgs: 1 << 24, PendingBytes: 1 << 30}
-			if p != nil {
-				rc.Process = p.Process
-			}
-			var opts []bridge.Option
-			if withMetrics {
-				m, err := metrics.New(nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				opts = append(opts, bridge.WithHooks(observe.Hooks(m)))
-			}
-			br, err := bridge.New(nc, []bridge.RouteConfig{rc}, opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- br.Run(ctx) }()
-			stop = func() {
-				cancel()
-				if err := <-done; err != nil {
-					b.Errorf("bridge.Run: %v", err)
-				}
-				nc.Close()
-			}
-		})
-		return stop
+		// Pending limits high enough that the NATS client drops nothing,
+		// so that every op is a message through the bridge. Drops with the
+		// defaults are make bench's business.
+		rc := bridge.RouteConfig{Name: "bench", In: in, Out: out, PendingMsgs: 1 << 24, PendingBytes: 1 << 30}
+		if p != nil {
+			rc.Process = p.Process
+		}
+		return runBridge(b, url, rc, withMetrics)
 	}
+}
+
+// runBridge runs a bridge.Bridge with the route rc, with metrics wired the
+// way cmd/bridge wires them when withMetrics, and returns its stop
+// function.
+func runBridge(b *testing.B, url string, rc bridge.RouteConfig, withMetrics bool) (stop func()) {
+	pprof.Do(b.Context(), pprof.Labels("role", "bridge"), func(context.Context) {
+		nc, err := nats.Connect(url, nats.Name("bench-bridge"),
+			// Slow-consumer drops show in the lost metric.
+			nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var opts []bridge.Option
+		if withMetrics {
+			m, err := metrics.New(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts = append(opts, bridge.WithHooks(observe.Hooks(m)))
+		}
+		br, err := bridge.New(nc, []bridge.RouteConfig{rc}, opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- br.Run(ctx) }()
+		stop = func() {
+			cancel()
+			if err := <-done; err != nil {
+				b.Errorf("bridge.Run: %v", err)
+			}
+			nc.Close()
+		}
+	})
+	return stop
 }
 
 // relaySystem is bench/relay in-process.

@@ -165,18 +165,17 @@ func (r *route) startJS(ctx context.Context) error {
 
 // onJSMsg is the consumer callback: the entry of a JetStream route.
 func (r *route) onJSMsg(m jetstream.Msg) {
-	a := &artifact.Artifact{
+	t := newTracker()
+	a := t.in
+	*a = artifact.Artifact{
 		ID:      artifact.NewID(),
 		Subject: m.Subject(),
 		Payload: m.Data(),
 		Created: now(),
 		Meta:    artifact.Metadata(m.Headers()),
 	}
-	if vs, ok := a.Meta[artifact.KeyError]; ok {
-		delete(a.Meta, artifact.KeyError)
-		a.Meta[HeaderPreviousError] = vs
-	}
-	t := &tracker{in: a, msg: m}
+	keepPreviousError(a.Meta)
+	t.msg = m
 	if md, err := m.Metadata(); err == nil {
 		t.seq = md.Sequence.Stream
 		t.delivered = md.NumDelivered
@@ -201,11 +200,48 @@ func (r *route) onJSMsg(m jetstream.Msg) {
 	}
 }
 
+// idHeader is a header holding only a Nats-Msg-Id, pooled: most outputs of
+// a forward-only JetStream route need nothing else, and the map is the
+// largest allocation of their path.
+type idHeader struct {
+	h  nats.Header
+	id [1]string
+}
+
+var idHeaders = sync.Pool{New: func() any {
+	ih := &idHeader{h: make(nats.Header, 1)}
+	ih.h[jetstream.MsgIDHeader] = ih.id[:]
+	return ih
+}}
+
+// recycleIDHeader returns t's ID header to the pool, once nothing reads it:
+// the input is settled and reported, and the NATS client has finished with
+// the publish (resolved or failed) or never started it.
+func recycleIDHeader(t *tracker) {
+	ih := t.idHeader
+	if ih == nil {
+		return
+	}
+	t.idHeader = nil
+	t.in.Meta = nil
+	if len(ih.h) != 1 || &ih.h[jetstream.MsgIDHeader][0] != &ih.id[0] {
+		return // changed by a hook: not reusable as it is
+	}
+	ih.id[0] = ""
+	idHeaders.Put(ih)
+}
+
 // msgID is the Nats-Msg-Id of the idx-th output of the message at seq in
 // stream: a redelivery produces the same IDs, so an output stream's
 // duplicate window drops the copies.
 func msgID(stream string, seq uint64, idx int) string {
-	return stream + ":" + strconv.FormatUint(seq, 10) + ":" + strconv.Itoa(idx)
+	var buf [64]byte // on the stack: one allocation, the string's
+	b := append(buf[:0], stream...)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(idx), 10)
+	return string(b)
 }
 
 // publishJS publishes one output of a JetStream route: asynchronously with
@@ -213,19 +249,26 @@ func msgID(stream string, seq uint64, idx int) string {
 // publish otherwise (on the same connection, so it reaches the server
 // before the input's acknowledgement does).
 func (r *route) publishJS(a *artifact.Artifact) {
-	subject, err := r.mapping.Map(a.Subject)
+	subject, err := r.outSubject(a)
 	if err != nil {
 		r.fail(a, ReasonPublish, err)
 		return
 	}
 	t, _ := a.Origin.(*tracker)
+	if r.cfg.Process == nil && t != nil && a.Meta == nil {
+		// The input had no headers: the output's only one is its ID, in
+		// a header recycled once the input is settled.
+		t.idHeader = idHeaders.Get().(*idHeader)
+		t.idHeader.id[0] = msgID(r.cfg.Stream, t.seq, 0)
+		a.Meta = artifact.Metadata(t.idHeader.h)
+	}
 	h := headerFor(a)
 	stripControlHeaders(h)
-	if r.cfg.Process == nil && t != nil {
+	if r.cfg.Process == nil && t != nil && t.idHeader == nil {
 		h.Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, 0))
 	}
 	m := &nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: h}
-	if !r.storedByStream(subject) {
+	if !r.storedByStream(subject, a.Created) {
 		if err := r.nc.PublishMsg(m); err != nil {
 			r.fail(a, ReasonPublish, err)
 			return
@@ -255,10 +298,11 @@ func (r *route) collectAcks() {
 }
 
 // storedByStream reports whether a stream stores subject, so that its
-// publishes need the server's acknowledgement. Answers are cached.
-func (r *route) storedByStream(subject string) bool {
+// publishes need the server's acknowledgement. Answers are cached for
+// outputCacheTTL; t is the time now, or close enough to it (such as when
+// the input arrived) to spare a clock read per message.
+func (r *route) storedByStream(subject string, t time.Time) bool {
 	j := r.js
-	t := now()
 	j.cacheMu.Lock()
 	e, ok := j.stored[subject]
 	j.cacheMu.Unlock()
@@ -363,7 +407,7 @@ func (r *route) deadLetterJS(t *tracker, cause error) error {
 }
 
 func (r *route) publishDeadLetter(m *nats.Msg) error {
-	if !r.storedByStream(m.Subject) {
+	if !r.storedByStream(m.Subject, now()) {
 		return r.nc.PublishMsg(m)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -289,12 +289,16 @@ func (r *route) onMsgDirect(m *nats.Msg) {
 
 // onMsg is the subscription callback: the entry of the hot path.
 func (r *route) onMsg(m *nats.Msg) {
-	a := new(artifact.Artifact)
-	fill(a, m)
+	var a *artifact.Artifact
 	if r.track {
-		t := &tracker{in: a}
+		t := newTracker()
+		a = t.in
+		fill(a, m)
 		t.pending.Store(1)
 		a.Origin = t
+	} else {
+		a = new(artifact.Artifact)
+		fill(a, m)
 	}
 	if h := r.hooks.Received; h != nil {
 		h(a)
@@ -520,6 +524,20 @@ type tracker struct {
 	seq uint64        // its stream sequence
 	// delivered is how many times the server delivered msg.
 	delivered uint64
+	// idHeader is the pooled header of the output of a forward-only
+	// JetStream route, returned to its pool once the input is reported.
+	idHeader *idHeader
+}
+
+// newTracker returns a tracker whose input artifact, t.in, is allocated
+// with it.
+func newTracker() *tracker {
+	both := new(struct {
+		t tracker
+		a artifact.Artifact
+	})
+	both.t.in = &both.a
+	return &both.t
 }
 
 // finish records what became of a and, when a is the last thing
@@ -552,6 +570,7 @@ func (r *route) release(t *tracker) {
 		o = r.settleJS(t, o)
 	}
 	r.report(t.in, o, int(t.outputs.Load()))
+	recycleIDHeader(t)
 }
 
 func (r *route) report(in *artifact.Artifact, o outcome, outputs int) {
