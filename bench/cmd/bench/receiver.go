@@ -44,8 +44,12 @@ func newReceiver(jsonFormat bool, base time.Time, n int, latFrom int64) *receive
 
 // handle is the subscription callback.
 func (r *receiver) handle(m *nats.Msg) {
-	now := time.Now()
-	seq, sent, ok := decode(r.json, m.Data)
+	r.add(m.Data, time.Now())
+}
+
+// add records a payload that arrived at now.
+func (r *receiver) add(data []byte, now time.Time) {
+	seq, sent, ok := decode(r.json, data)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {

@@ -131,6 +131,15 @@ func (d *driver) measureInto(ctx context.Context, run *Run, s scenario, sys stri
 	if err := sub.SetPendingLimits(-1, -1); err != nil {
 		return err
 	}
+	if s.jetStream {
+		// Only the first output, which starts the window: the rest are
+		// counted in the output stream, so that the harness does not
+		// compete for CPU during the run (decoding the bridge's
+		// Nats-Msg-Id headers, say).
+		if err := sub.AutoUnsubscribe(1); err != nil {
+			return err
+		}
+	}
 	if err := d.subConn.Flush(); err != nil {
 		return err
 	}
@@ -198,7 +207,11 @@ func (d *driver) measureInto(ctx context.Context, run *Run, s scenario, sys stri
 		}
 		// The messages relayed since the first one, before this sample,
 		// are outside the CPU window.
-		outsideCPU = recv.counts().unique
+		stored, err := d.storedCount(ctx, n.outStream)
+		if err != nil {
+			return err
+		}
+		outsideCPU = int64(stored)
 	}
 
 	var pubStart, pubEnd time.Time
@@ -236,10 +249,17 @@ func (d *driver) measureInto(ctx context.Context, run *Run, s scenario, sys stri
 		run.PublishRate = float64(count) / pubEnd.Sub(pubStart).Seconds()
 	}
 
-	c := recv.waitDrain(int64(count), d.cfg.idle, p.exited)
+	var c counts
+	if s.jetStream {
+		if err := d.waitStored(ctx, n.outStream, uint64(count), d.cfg.idle, p.exited); err != nil {
+			return err
+		}
+	} else {
+		c = recv.waitDrain(int64(count), d.cfg.idle, p.exited)
+	}
 	end, err := take()
 	if err != nil {
-		return fmt.Errorf("%w (after %d of %d messages)", p.alive(), c.unique, count)
+		return fmt.Errorf("%w (after %d of %d messages)", p.alive(), recv.counts().unique, count)
 	}
 	if rss, err := procfs.PeakRSS(p.pid()); err == nil {
 		run.PeakRSS = rss
@@ -260,6 +280,11 @@ func (d *driver) measureInto(ctx context.Context, run *Run, s scenario, sys stri
 	stop()
 	if sys == sysRelay {
 		run.ExitReport = p.exitReport()
+	}
+	if s.jetStream {
+		if c, err = d.readStored(ctx, n.outStream, s.json, count); err != nil {
+			return err
+		}
 	}
 
 	run.Received, run.Duplicates = c.unique, c.dups
@@ -285,6 +310,81 @@ func (d *driver) measureInto(ctx context.Context, run *Run, s scenario, sys stri
 		run.Error = "the harness's own connection was disconnected during the run (slow consumer?): figures are not reliable"
 	}
 	return nil
+}
+
+// storedCount returns the number of messages in stream.
+func (d *driver) storedCount(ctx context.Context, stream string) (uint64, error) {
+	st, err := d.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	return st.CachedInfo().State.Msgs, nil
+}
+
+// waitStored waits until stream holds want messages, or has not grown for
+// idle, or stop is closed.
+func (d *driver) waitStored(ctx context.Context, stream string, want uint64, idle time.Duration, stop <-chan struct{}) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	lastChange, lastN := time.Now(), uint64(0)
+	for {
+		n, err := d.storedCount(ctx, stream)
+		if err != nil {
+			return err
+		}
+		if n >= want {
+			return nil
+		}
+		if n != lastN {
+			lastChange, lastN = time.Now(), n
+		} else if time.Since(lastChange) >= idle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// readStored reads stream back, after the run, and counts its messages as
+// a receiver would have, with the times the server stored them.
+func (d *driver) readStored(ctx context.Context, stream string, jsonFormat bool, count int) (counts, error) {
+	n, err := d.storedCount(ctx, stream)
+	if err != nil {
+		return counts{}, err
+	}
+	recv := newReceiver(jsonFormat, d.base, count, -1)
+	cons, err := d.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return counts{}, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	for read := uint64(0); read < n; {
+		batch, err := cons.Fetch(int(min(n-read, 1000)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return counts{}, fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				return counts{}, fmt.Errorf("read stream %s: %w", stream, err)
+			}
+			recv.add(m.Data(), md.Timestamp)
+		}
+		if err := batch.Error(); err != nil {
+			return counts{}, fmt.Errorf("read stream %s after %d of %d messages: %w", stream, read, n, err)
+		}
+		if got == 0 {
+			return counts{}, fmt.Errorf("read stream %s: nothing after %d of %d messages", stream, read, n)
+		}
+		read += uint64(got)
+	}
+	return recv.counts(), nil
 }
 
 // waitRelaying sends probes to the input until one comes out.
