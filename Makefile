@@ -57,6 +57,9 @@ bench-profile:
 fuzz:
 	$(GO) test ./artifact/ -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
 	$(GO) test ./stream/ -run '^$$' -fuzz FuzzWrite -fuzztime $(FUZZTIME)
+	$(GO) test ./bridge/ -run '^$$' -fuzz FuzzAckInfo -fuzztime $(FUZZTIME)
+	$(GO) test ./jq/ -run '^$$' -fuzz FuzzProcess -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzLiteralMatchesLikeServer -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }

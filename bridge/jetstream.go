@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,8 +55,10 @@ type jsRoute struct {
 	pubs chan pendingPub // asynchronous publishes, in order
 	wg   sync.WaitGroup  // the acknowledgement collector
 
-	mu       sync.Mutex
-	inflight map[*tracker]time.Time // received, not yet settled
+	mu sync.Mutex
+	// inflight lists the messages received and not yet settled, oldest
+	// first: the sentinel of a ring linked through tracker.prev and next.
+	inflight tracker
 	ready    bool
 
 	cacheMu sync.Mutex
@@ -98,10 +101,9 @@ func (r *route) initJS() error {
 		return fmt.Errorf("route %q: %w", r.cfg.Name, err)
 	}
 	r.js = &jsRoute{
-		js:       js,
-		pubs:     make(chan pendingPub, maxPubPending),
-		inflight: make(map[*tracker]time.Time),
-		stored:   make(map[string]storedEntry),
+		js:     js,
+		pubs:   make(chan pendingPub, maxPubPending),
+		stored: make(map[string]storedEntry),
 	}
 	return nil
 }
@@ -176,15 +178,16 @@ func (r *route) onJSMsg(m jetstream.Msg) {
 	}
 	keepPreviousError(a.Meta)
 	t.msg = m
-	if md, err := m.Metadata(); err == nil {
+	if seq, delivered, ok := ackInfo(m.Reply()); ok {
+		t.seq, t.delivered = seq, delivered
+	} else if md, err := m.Metadata(); err == nil {
 		t.seq = md.Sequence.Stream
 		t.delivered = md.NumDelivered
 	}
 	t.pending.Store(1)
 	a.Origin = t
-	r.js.mu.Lock()
-	r.js.inflight[t] = a.Created
-	r.js.mu.Unlock()
+	t.received = a.Created
+	r.js.pushInflight(t)
 	if h := r.hooks.Received; h != nil {
 		h(a)
 	}
@@ -229,6 +232,42 @@ func recycleIDHeader(t *tracker) {
 	}
 	ih.id[0] = ""
 	idHeaders.Put(ih)
+}
+
+// ackInfo reads the stream sequence and the delivery count of a JetStream
+// message from its reply subject, as Msg.Metadata does but without
+// allocating, in either of the server's two forms:
+//
+//	$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>
+//	$JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>[.<token>...]
+//
+// The first has 9 tokens, the second at least 11.
+func ackInfo(reply string) (seq, delivered uint64, ok bool) {
+	const prefix = "$JS.ACK."
+	rest, found := strings.CutPrefix(reply, prefix)
+	if !found {
+		return 0, 0, false
+	}
+	skip := 0 // tokens before <delivered>
+	switch n := strings.Count(reply, ".") + 1; {
+	case n == 9:
+		skip = 2
+	case n >= 11:
+		skip = 4
+	default:
+		return 0, 0, false
+	}
+	for range skip {
+		_, rest, _ = strings.Cut(rest, ".")
+	}
+	d, rest, _ := strings.Cut(rest, ".")
+	sq, _, _ := strings.Cut(rest, ".")
+	delivered, err1 := strconv.ParseUint(d, 10, 64)
+	seq, err2 := strconv.ParseUint(sq, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return seq, delivered, true
 }
 
 // msgID is the Nats-Msg-Id of the idx-th output of the message at seq in
@@ -332,9 +371,7 @@ func (r *route) storedByStream(subject string, t time.Time) bool {
 // settleJS acknowledges, retries or dead-letters a settled input and
 // returns the outcome to report.
 func (r *route) settleJS(t *tracker, o outcome) outcome {
-	r.js.mu.Lock()
-	delete(r.js.inflight, t)
-	r.js.mu.Unlock()
+	r.js.removeInflight(t)
 	m := t.msg
 	switch {
 	case o.drop != "":
@@ -427,17 +464,40 @@ func nakDelay(delivered uint64) time.Duration {
 	return min(time.Second<<(delivered-1), nakDelayMax)
 }
 
+// pushInflight appends t, just received, to the in-flight list: the list
+// stays in order of receipt because one goroutine receives.
+func (j *jsRoute) pushInflight(t *tracker) {
+	j.mu.Lock()
+	s := &j.inflight
+	if s.next == nil {
+		s.next, s.prev = s, s
+	}
+	t.prev, t.next = s.prev, s
+	s.prev.next = t
+	s.prev = t
+	j.mu.Unlock()
+}
+
+// removeInflight takes t, settled, off the in-flight list.
+func (j *jsRoute) removeInflight(t *tracker) {
+	j.mu.Lock()
+	if t.next != nil {
+		t.prev.next = t.next
+		t.next.prev = t.prev
+		t.prev, t.next = nil, nil
+	}
+	j.mu.Unlock()
+}
+
 // keepAlive tells the server that messages held longer than a third of
 // AckWait are still being worked on, so slow work is not redelivered.
 func (r *route) keepAlive() {
 	j := r.js
-	threshold := time.Now().Add(-r.cfg.AckWait / 3)
+	threshold := now().Add(-r.cfg.AckWait / 3)
 	j.mu.Lock()
 	var old []jetstream.Msg
-	for t, received := range j.inflight {
-		if received.Before(threshold) {
-			old = append(old, t.msg)
-		}
+	for t := j.inflight.next; t != nil && t != &j.inflight && t.received.Before(threshold); t = t.next {
+		old = append(old, t.msg)
 	}
 	j.mu.Unlock()
 	for _, m := range old {

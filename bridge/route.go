@@ -527,6 +527,10 @@ type tracker struct {
 	// idHeader is the pooled header of the output of a forward-only
 	// JetStream route, returned to its pool once the input is reported.
 	idHeader *idHeader
+	// prev and next link the JetStream route's in-flight list, under
+	// jsRoute.mu; received orders it.
+	prev, next *tracker
+	received   time.Time
 }
 
 // newTracker returns a tracker whose input artifact, t.in, is allocated
