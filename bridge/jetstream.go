@@ -294,17 +294,21 @@ func (r *route) publishJS(a *artifact.Artifact) {
 		return
 	}
 	t, _ := a.Origin.(*tracker)
-	if r.cfg.Process == nil && t != nil && a.Meta == nil {
+	setID := r.cfg.Process == nil && t != nil && !r.cfg.NoMsgID
+	if setID && a.Meta == nil {
 		// The input had no headers: the output's only one is its ID, in
 		// a header recycled once the input is settled.
 		t.idHeader = idHeaders.Get().(*idHeader)
 		t.idHeader.id[0] = msgID(r.cfg.Stream, t.seq, 0)
 		a.Meta = artifact.Metadata(t.idHeader.h)
 	}
-	h := headerFor(a)
-	stripControlHeaders(h)
-	if r.cfg.Process == nil && t != nil && t.idHeader == nil {
-		h.Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, 0))
+	var h nats.Header
+	if setID || len(a.Meta) > 0 {
+		h = headerFor(a)
+		stripControlHeaders(h)
+		if setID && t.idHeader == nil {
+			h.Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, 0))
+		}
 	}
 	m := &nats.Msg{Subject: subject, Reply: a.Reply, Data: a.Payload, Header: h}
 	if !r.storedByStream(subject, a.Created) {

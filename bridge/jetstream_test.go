@@ -124,6 +124,29 @@ func TestJetStreamRoute(t *testing.T) {
 	}
 }
 
+// TestJetStreamNoMsgID checks that a route with NoMsgID publishes its
+// outputs without headers, and still delivers every message.
+func TestJetStreamNoMsgID(t *testing.T) {
+	_, nc, js := jsSetup(t)
+	const n = 200
+	publishJS(t, js, n, strconv.Itoa)
+	rc := jsRoute("r")
+	rc.NoMsgID = true
+	start(t, nc, []bridge.RouteConfig{rc})
+	waitCount(t, "OUT", n, streamMsgs(t, js, "OUT"))
+	consumerIdle(t, js, "d-r")
+	out, _ := js.Stream(t.Context(), "OUT")
+	for seq := uint64(1); seq <= n; seq += n / 4 {
+		m, err := out.GetMsg(t.Context(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Header) != 0 {
+			t.Fatalf("output %d has headers %v, want none", seq, m.Header)
+		}
+	}
+}
+
 // TestJetStreamRedeliveryIsDeduplicated fails every message after its
 // output was published, the way a crash between publish and ack would: the
 // redelivered message republishes the same output, which the output

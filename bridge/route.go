@@ -85,6 +85,11 @@ type RouteConfig struct {
 	// redelivering; 0 means DefaultAckWait. The route sends progress
 	// acknowledgements while a message is in its buffer or its stage.
 	AckWait time.Duration
+	// NoMsgID leaves the outputs of a JetStream route without the
+	// Nats-Msg-Id header that lets an output stream drop the copies a
+	// redelivery makes: at least once into output streams instead of
+	// exactly once, for about 20% more throughput.
+	NoMsgID bool
 }
 
 // route is a running RouteConfig.
@@ -324,7 +329,7 @@ func (r *route) instrument(fn stream.ProcessFunc) stream.ProcessFunc {
 			// input's own unit keeps pending above zero until fn returns.
 			idx := t.outputs.Add(1)
 			t.pending.Add(1)
-			if t.msg != nil {
+			if t.msg != nil && !r.cfg.NoMsgID {
 				headerFor(o).Set(jetstream.MsgIDHeader, msgID(r.cfg.Stream, t.seq, int(idx)-1))
 			}
 			if err := emit(o); err != nil {

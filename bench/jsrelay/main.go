@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	jsrelay [-url nats://127.0.0.1:4222] -stream IN [-in filter] -out subject [-durable jsrelay]
+//	jsrelay [-url nats://127.0.0.1:4222] -stream IN [-in filter] -out subject [-durable jsrelay] [-msg-id]
 //
 // -url defaults to $NATS_URL, then to nats.DefaultURL.
 package main
@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +37,7 @@ import (
 type config struct {
 	url, stream, in, out, durable  string
 	maxAckPending, batch, inflight int
+	msgID                          bool
 }
 
 func main() {
@@ -50,6 +52,7 @@ func main() {
 	flag.IntVar(&c.maxAckPending, "max-ack-pending", 1024, "MaxAckPending of the consumer; 0 means the server default (1000)")
 	flag.IntVar(&c.batch, "batch", 1000, "messages buffered by the pull iterator (PullMaxMessages); 0 means the jetstream default (500)")
 	flag.IntVar(&c.inflight, "inflight", 4096, "asynchronous publishes in flight at most")
+	flag.BoolVar(&c.msgID, "msg-id", false, "give each output a Nats-Msg-Id (<stream>:<sequence>:0, as the bridge does), so the output stream drops redelivered copies")
 	flag.Parse()
 	if c.stream == "" || c.out == "" {
 		fmt.Fprintln(os.Stderr, "jsrelay: -stream and -out are required")
@@ -130,7 +133,11 @@ func run(ctx context.Context, c config) error {
 			}
 			break
 		}
-		f, err := js.PublishMsgAsync(&nats.Msg{Subject: c.out, Data: m.Data(), Header: outHeader(m)})
+		h := outHeader(m)
+		if c.msgID {
+			h = withMsgID(h, c.stream, m)
+		}
+		f, err := js.PublishMsgAsync(&nats.Msg{Subject: c.out, Data: m.Data(), Header: h})
 		if err != nil {
 			_ = m.Nak()
 			naked.Add(1)
@@ -156,6 +163,19 @@ func outHeader(m jetstream.Msg) nats.Header {
 	if len(h) == 0 {
 		return nil
 	}
+	return h
+}
+
+// withMsgID returns h (or a new header) with the Nats-Msg-Id of m.
+func withMsgID(h nats.Header, stream string, m jetstream.Msg) nats.Header {
+	md, err := m.Metadata()
+	if err != nil {
+		return h
+	}
+	if h == nil {
+		h = nats.Header{}
+	}
+	h.Set(jetstream.MsgIDHeader, stream+":"+strconv.FormatUint(md.Sequence.Stream, 10)+":0")
 	return h
 }
 

@@ -135,6 +135,9 @@ func summary(w io.Writer, cfg *config.Config) {
 		if r.JetStream() {
 			details = append(details, "JetStream stream "+r.Stream, "durable "+r.Durable,
 				fmt.Sprintf("max deliver %d", r.MaxDeliver), "ack wait "+r.AckWait.String())
+			if !r.Dedup {
+				details = append(details, "no Nats-Msg-Id")
+			}
 		} else if r.Queue != "" {
 			details = append(details, "queue "+r.Queue)
 		} else {

@@ -222,6 +222,7 @@ func routeConfigs(cfg *config.Config) ([]bridge.RouteConfig, error) {
 			Durable:    r.Durable,
 			MaxDeliver: r.MaxDeliver,
 			AckWait:    r.AckWait,
+			NoMsgID:    r.JetStream() && !r.Dedup,
 		}
 		if r.JQ != "" {
 			p, err := jq.Compile(r.JQ)

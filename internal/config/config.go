@@ -92,6 +92,7 @@ type Route struct {
 	Durable    string        `env:"DURABLE" doc:"bridge-<name>" help:"Durable consumer name (JetStream routes only); replicas using the same name share the messages. No spaces, '.', '*', '>', '/' or '\\'. In the default, '.' in the name becomes '_'."`
 	MaxDeliver int           `env:"MAX_DELIVER" envDefault:"5" help:"Delivery attempts of a message before it is given up (JetStream routes only); at least 1."`
 	AckWait    time.Duration `env:"ACK_WAIT" envDefault:"30s" help:"How long the server waits for an acknowledgement before it redelivers a message (JetStream routes only); must be positive."`
+	Dedup      bool          `env:"DEDUP" envDefault:"true" help:"Give each output a Nats-Msg-Id header, <stream>:<sequence>:<index>, so that an output stream drops the copies a redelivery makes: exactly once into the stream (JetStream routes only). 'false' publishes outputs without it, at least once, for about 20% more throughput (make bench)."`
 
 	// Mapping maps a received subject to its output subject; see package
 	// subjectmap.

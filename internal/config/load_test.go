@@ -78,7 +78,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Route{
 		Name: "demo", In: "demo.in.>", Out: "demo.out.>", Queue: "bridge.demo",
 		Buffer: 1024, Overflow: config.OverflowBlock, Workers: 1, Timeout: 5 * time.Second,
-		MaxDeliver: 5, AckWait: 30 * time.Second,
+		MaxDeliver: 5, AckWait: 30 * time.Second, Dedup: true,
 	}
 	r.Mapping = nil
 	if r != want {
@@ -325,11 +325,12 @@ func TestLoadProblems(t *testing.T) {
 		},
 		{
 			name:    "JetStream settings on a core route",
-			environ: with(route, "BRIDGE_ROUTE_0_DURABLE=d", "BRIDGE_ROUTE_0_MAX_DELIVER=2", "BRIDGE_ROUTE_0_ACK_WAIT=1s"),
+			environ: with(route, "BRIDGE_ROUTE_0_DURABLE=d", "BRIDGE_ROUTE_0_MAX_DELIVER=2", "BRIDGE_ROUTE_0_ACK_WAIT=1s", "BRIDGE_ROUTE_0_DEDUP=false"),
 			want: map[string]string{
 				"BRIDGE_ROUTE_0_DURABLE":     "only used by JetStream routes (set BRIDGE_ROUTE_0_STREAM)",
 				"BRIDGE_ROUTE_0_MAX_DELIVER": "only used by JetStream routes",
 				"BRIDGE_ROUTE_0_ACK_WAIT":    "only used by JetStream routes",
+				"BRIDGE_ROUTE_0_DEDUP":       "only used by JetStream routes",
 			},
 		},
 		{

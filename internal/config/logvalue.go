@@ -87,7 +87,8 @@ func (r Route) LogValue() slog.Value {
 			slog.String("stream", r.Stream),
 			slog.String("durable", r.Durable),
 			slog.Int("max_deliver", r.MaxDeliver),
-			slog.Duration("ack_wait", r.AckWait))
+			slog.Duration("ack_wait", r.AckWait),
+			slog.Bool("dedup", r.Dedup))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -178,7 +178,7 @@ func (l *loader) route(n int) Route {
 	}
 
 	if !r.JetStream() {
-		for _, suffix := range []string{"DURABLE", "MAX_DELIVER", "ACK_WAIT"} {
+		for _, suffix := range []string{"DURABLE", "MAX_DELIVER", "ACK_WAIT", "DEDUP"} {
 			if l.set(name(suffix)) {
 				l.addf(name(suffix), "only used by JetStream routes (set %s)", name("STREAM"))
 			}

@@ -33,6 +33,10 @@ type scenario struct {
 	// jetStream makes the bridge route a JetStream route
 	// (BRIDGE_ROUTE_0_STREAM) and the relay jsrelay.
 	jetStream bool
+	// relayArgs are extra arguments for the relay, bridgeEnv extra
+	// VAR=value settings for the bridge.
+	relayArgs []string
+	bridgeEnv []string
 	goals     []goal
 }
 
@@ -59,6 +63,22 @@ var scenarios = []scenario{
 		name: "jetstream-128B", title: "JetStream at-least-once, 128 B backlog", kind: jsBacklog, size: 128,
 		jetStream: true,
 		goals:     []goal{ratioAtLeast("throughput", 0.8), zero("lost")},
+	},
+	{
+		// The bridge gives every output a Nats-Msg-Id, unless told not to:
+		// then it does what the bare relay does.
+		name: "jetstream-nodedup-128B", title: "JetStream, bridge with DEDUP=false", kind: jsBacklog, size: 128,
+		jetStream: true, bridgeEnv: []string{"BRIDGE_ROUTE_0_DEDUP=false"},
+		goals: []goal{ratioAtLeast("throughput", 0.8), zero("lost")},
+	},
+	{
+		// The bridge gives every output a Nats-Msg-Id, so that the output
+		// stream drops the copies a redelivery makes: exactly once into
+		// the stream. This relay does the same, to show what that costs
+		// and what the bridge costs beyond it. The bridge runs as above.
+		name: "jetstream-dedup-128B", title: "JetStream, the relay also sets Nats-Msg-Id", kind: jsBacklog, size: 128,
+		jetStream: true, relayArgs: []string{"-msg-id"},
+		goals: []goal{zero("lost")},
 	},
 }
 

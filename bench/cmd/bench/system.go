@@ -135,12 +135,14 @@ func (d *driver) start(sys string, s scenario, n names) (*proc, error) {
 		if s.jetStream {
 			env = append(env, "BRIDGE_ROUTE_0_STREAM="+n.inStream, "BRIDGE_ROUTE_0_DURABLE="+n.durable)
 		}
+		env = append(env, s.bridgeEnv...)
 		env = append(env, d.cfg.bridgeEnv...)
 		p.cmd = exec.Command(d.cfg.bridge)
 		p.cmd.Env = append(cleanEnv(), env...)
 		p.metrics = "http://127.0.0.1:" + port + "/metrics"
 	case s.jetStream:
-		p.cmd = exec.Command(d.bins.jsrelay, "-url", d.srv.URL, "-stream", n.inStream, "-in", n.in, "-out", n.out, "-durable", n.durable)
+		args := []string{"-url", d.srv.URL, "-stream", n.inStream, "-in", n.in, "-out", n.out, "-durable", n.durable}
+		p.cmd = exec.Command(d.bins.jsrelay, append(args, s.relayArgs...)...)
 		p.cmd.Env = cleanEnv()
 	default:
 		p.cmd = exec.Command(d.bins.relay, "-url", d.srv.URL, "-in", n.in, "-out", n.out)
