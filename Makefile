@@ -1,7 +1,8 @@
 # Makefile for the NATS bridge. Every target wraps one go command line.
 #
 #   make run         run the bridge (embedded NATS server, demo route)
-#   make test        vet, then all tests with the race detector (what CI runs)
+#   make test        vet, all tests with the race detector, every benchmark
+#                    once (what CI runs)
 #   make test-short  the same, skipping the slow end-to-end tests
 #   make bench       bridge binary vs a bare nats.go relay (bench/README.md);
 #                    BENCH_FLAGS="-quick" for a smoke test
@@ -41,6 +42,8 @@ run:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+	# Every benchmark once, so that none rots unnoticed (about 10 s).
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 ./...
 
 test-short:
 	$(GO) test -race -short -count=1 ./...

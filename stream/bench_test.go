@@ -12,20 +12,26 @@ import (
 // benchmark goroutine receives. Allocations per op exclude the artifact
 // itself, which is made once and reused.
 func BenchmarkBuffer(b *testing.B) {
+	// Options are made per run: a buffer owns its generator, and Close
+	// shuts it down for good.
 	cases := []struct {
 		name string
-		opts []stream.Option
+		opts func() []stream.Option
 	}{
-		{"passthrough", nil},
-		{"generator", []stream.Option{stream.WithGenerator(stream.Passthrough())}},
-		{"generator+hooks", []stream.Option{stream.WithGenerator(stream.Passthrough()), stream.WithHooks(stream.Hooks{
-			OnWrite: func(*artifact.Artifact) {}, OnRead: func(*artifact.Artifact) {}, OnDepth: func(int, int) {},
-		})}},
-		{"parallel4", []stream.Option{stream.WithGenerator(stream.Parallel(4, stream.BySubject, stream.Passthrough()))}},
+		{"passthrough", func() []stream.Option { return nil }},
+		{"generator", func() []stream.Option { return []stream.Option{stream.WithGenerator(stream.Passthrough())} }},
+		{"generator+hooks", func() []stream.Option {
+			return []stream.Option{stream.WithGenerator(stream.Passthrough()), stream.WithHooks(stream.Hooks{
+				OnWrite: func(*artifact.Artifact) {}, OnRead: func(*artifact.Artifact) {}, OnDepth: func(int, int) {},
+			})}
+		}},
+		{"parallel4", func() []stream.Option {
+			return []stream.Option{stream.WithGenerator(stream.Parallel(4, stream.BySubject, stream.Passthrough()))}
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			buf, err := stream.NewBuffer(c.opts...)
+			buf, err := stream.NewBuffer(c.opts()...)
 			if err != nil {
 				b.Fatal(err)
 			}
