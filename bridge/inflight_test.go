@@ -7,8 +7,8 @@ import "testing"
 func TestInflightList(t *testing.T) {
 	list := func(j *jsRoute) []*tracker {
 		var out []*tracker
-		for t := j.inflight.next; t != nil && t != &j.inflight; t = t.next {
-			out = append(out, t)
+		for tr := j.inflight.next; tr != nil && tr != &j.inflight; tr = tr.next {
+			out = append(out, tr)
 		}
 		return out
 	}
@@ -40,6 +40,28 @@ func TestInflightList(t *testing.T) {
 					t.Fatalf("order %v: after removing %d: list out of order", order, i)
 				}
 			}
+		}
+	}
+}
+
+// TestRecycleIDHeader recycles pooled ID headers that hooks left alone,
+// changed, emptied or replaced, without panicking, and always lets go.
+func TestRecycleIDHeader(t *testing.T) {
+	for name, change := range map[string]func(h map[string][]string){
+		"untouched": func(map[string][]string) {},
+		"deleted":   func(h map[string][]string) { delete(h, "Nats-Msg-Id") },
+		"replaced":  func(h map[string][]string) { delete(h, "Nats-Msg-Id"); h["Other"] = []string{"x"} },
+		"emptied":   func(h map[string][]string) { h["Nats-Msg-Id"] = nil },
+		"added":     func(h map[string][]string) { h["Other"] = []string{"x"} },
+	} {
+		tr := newTracker()
+		tr.idHeader = idHeaders.Get().(*idHeader)
+		tr.idHeader.id[0] = "S:1:0"
+		tr.in.Meta = map[string][]string(tr.idHeader.h)
+		change(tr.idHeader.h)
+		recycleIDHeader(tr)
+		if tr.idHeader != nil || tr.in.Meta != nil {
+			t.Errorf("%s: tracker still holds the header", name)
 		}
 	}
 }

@@ -227,7 +227,7 @@ func recycleIDHeader(t *tracker) {
 	}
 	t.idHeader = nil
 	t.in.Meta = nil
-	if len(ih.h) != 1 || &ih.h[jetstream.MsgIDHeader][0] != &ih.id[0] {
+	if vs := ih.h[jetstream.MsgIDHeader]; len(ih.h) != 1 || len(vs) != 1 || &vs[0] != &ih.id[0] {
 		return // changed by a hook: not reusable as it is
 	}
 	ih.id[0] = ""

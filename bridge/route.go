@@ -533,7 +533,8 @@ type tracker struct {
 	// JetStream route, returned to its pool once the input is reported.
 	idHeader *idHeader
 	// prev and next link the JetStream route's in-flight list, under
-	// jsRoute.mu; received orders it.
+	// jsRoute.mu. received orders it: a copy of in.Created, which
+	// keepAlive reads while a processing stage may be changing in.
 	prev, next *tracker
 	received   time.Time
 }

@@ -259,7 +259,11 @@ func (d *driver) measureInto(ctx context.Context, run *Run, s scenario, sys stri
 	}
 	end, err := take()
 	if err != nil {
-		return fmt.Errorf("%w (after %d of %d messages)", p.alive(), recv.counts().unique, count)
+		done := uint64(recv.counts().unique)
+		if s.jetStream {
+			done, _ = d.storedCount(ctx, n.outStream)
+		}
+		return fmt.Errorf("%w (after %d of %d messages)", p.alive(), done, count)
 	}
 	if rss, err := procfs.PeakRSS(p.pid()); err == nil {
 		run.PeakRSS = rss

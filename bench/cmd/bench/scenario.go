@@ -75,7 +75,8 @@ var scenarios = []scenario{
 		// The bridge gives every output a Nats-Msg-Id, so that the output
 		// stream drops the copies a redelivery makes: exactly once into
 		// the stream. This relay does the same, to show what that costs
-		// and what the bridge costs beyond it. The bridge runs as above.
+		// and what the bridge costs beyond it. The bridge runs with its
+		// defaults.
 		name: "jetstream-dedup-128B", title: "JetStream, the relay also sets Nats-Msg-Id", kind: jsBacklog, size: 128,
 		jetStream: true, relayArgs: []string{"-msg-id"},
 		goals: []goal{zero("lost")},
