@@ -1,0 +1,78 @@
+package bridge_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsbridge/bridge/bridge"
+	"github.com/natsbridge/bridge/internal/embedded"
+	"github.com/natsbridge/bridge/jq"
+)
+
+// A route from orders.<region> to billing.<region> that reshapes each
+// order with a jq program, run against an in-process NATS server.
+func Example() {
+	dir, err := os.MkdirTemp("", "bridge-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := embedded.Start(embedded.Options{StoreDir: dir})
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		panic(err)
+	}
+	defer nc.Close()
+
+	prog, err := jq.Compile(`{order: .id, total: (.qty * .price)}`)
+	if err != nil {
+		panic(err)
+	}
+	b, err := bridge.New(nc, []bridge.RouteConfig{{
+		Name:    "billing",
+		In:      "orders.*",
+		Out:     "billing.{{wildcard(1)}}",
+		DLQ:     "dead.orders",
+		Process: prog.Process,
+	}})
+	if err != nil {
+		panic(err)
+	}
+	out, err := nc.SubscribeSync("billing.>")
+	if err != nil {
+		panic(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	defer func() {
+		cancel() // drains: everything received is published first
+		if err := <-done; err != nil {
+			fmt.Println("run:", err)
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); b.Ready() != nil; {
+		if time.Now().After(deadline) {
+			panic(b.Ready())
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+	}
+
+	_ = nc.Publish("orders.eu", []byte(`{"id":7,"qty":3,"price":2.5}`))
+	m, err := out.NextMsg(10 * time.Second)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.Subject, string(m.Data))
+	// Output:
+	// billing.eu {"order":7,"total":7.5}
+}
