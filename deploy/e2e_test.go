@@ -190,7 +190,10 @@ func buildBridge(t *testing.T) string {
 			return
 		}
 		bridgeBin = filepath.Join(dir, "bridge")
-		out, err := exec.Command("go", "build", "-o", bridgeBin, "../cmd/bridge").CombinedOutput()
+		// deploy is a module of its own; build the binary in the root module.
+		build := exec.Command("go", "build", "-o", bridgeBin, "./cmd/bridge")
+		build.Dir = ".."
+		out, err := build.CombinedOutput()
 		if err != nil {
 			bridgeErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
