@@ -16,9 +16,8 @@ import (
 
 	"github.com/natsbridge/bridge/bench/internal/subproc"
 	"github.com/natsbridge/bridge/bridge"
-	"github.com/natsbridge/bridge/internal/observe"
 	"github.com/natsbridge/bridge/jq"
-	"github.com/natsbridge/bridge/metrics"
+	"github.com/natsbridge/bridge/metrics/bridgemetrics"
 )
 
 // These benchmarks run the bridge package in-process, so that it can be
@@ -133,11 +132,11 @@ func runBridge(b *testing.B, url string, rc bridge.RouteConfig, withMetrics bool
 		}
 		var opts []bridge.Option
 		if withMetrics {
-			m, err := metrics.New(nil)
+			m, err := bridgemetrics.New(nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			opts = append(opts, bridge.WithHooks(observe.Hooks(m)))
+			opts = append(opts, bridge.WithHooks(bridgemetrics.Hooks(m)))
 		}
 		br, err := bridge.New(nc, []bridge.RouteConfig{rc}, opts...)
 		if err != nil {

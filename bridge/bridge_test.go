@@ -80,7 +80,7 @@ func TestDeadLetter(t *testing.T) {
 	process := func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
 		switch string(a.Payload) {
 		case "bad":
-			return fmt.Errorf("%w: not JSON", bridge.ErrPermanent)
+			return fmt.Errorf("%w: not JSON", stream.ErrDecode)
 		case "boom":
 			return errors.New("program failed")
 		case "skip":

@@ -3,29 +3,29 @@ package bridge_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/natsbridge/bridge/bridge"
-	"github.com/natsbridge/bridge/internal/embedded"
 	"github.com/natsbridge/bridge/jq"
 )
 
 // A route from orders.<region> to billing.<region> that reshapes each
-// order with a jq program, run against an in-process NATS server.
+// order with a jq program, run against an in-process NATS server. It
+// imports nothing of this module but its public packages, so it can be
+// copied into a program of its own.
 func Example() {
-	dir, err := os.MkdirTemp("", "bridge-example-")
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
-	srv, err := embedded.Start(embedded.Options{StoreDir: dir})
-	if err != nil {
-		panic(err)
-	}
+	srv.Start()
 	defer srv.Shutdown()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		panic("NATS server not ready")
+	}
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		panic(err)
@@ -60,12 +60,7 @@ func Example() {
 			fmt.Println("run:", err)
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); b.Ready() != nil; {
-		if time.Now().After(deadline) {
-			panic(b.Ready())
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
-	}
+	<-b.Started() // subscribed
 
 	_ = nc.Publish("orders.eu", []byte(`{"id":7,"qty":3,"price":2.5}`))
 	m, err := out.NextMsg(10 * time.Second)

@@ -2,29 +2,32 @@ package bridge
 
 import "testing"
 
-// TestInflightList pushes and removes trackers in every order and checks
+// TestInflightList pushes and removes deliveries in every order and checks
 // the list: receipt order, and nothing left behind.
 func TestInflightList(t *testing.T) {
-	list := func(j *jsRoute) []*tracker {
-		var out []*tracker
-		for tr := j.inflight.next; tr != nil && tr != &j.inflight; tr = tr.next {
+	list := func(j *inflight) []*delivery {
+		var out []*delivery
+		for tr := j.ring.next; tr != nil && tr != &j.ring; tr = tr.next {
 			out = append(out, tr)
+		}
+		if j.len() != len(out) {
+			t.Fatalf("len %d, list has %d", j.len(), len(out))
 		}
 		return out
 	}
 	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}, {1, 2, 0}} {
-		var j jsRoute
-		ts := []*tracker{{}, {}, {}}
+		var j inflight
+		ts := []*delivery{{}, {}, {}}
 		for _, tr := range ts {
-			j.pushInflight(tr)
+			j.push(tr)
 		}
 		if got := list(&j); len(got) != 3 || got[0] != ts[0] || got[1] != ts[1] || got[2] != ts[2] {
 			t.Fatalf("after 3 pushes: %p, want %p", got, ts)
 		}
-		left := append([]*tracker(nil), ts...)
+		left := append([]*delivery(nil), ts...)
 		for _, i := range order {
-			j.removeInflight(ts[i])
-			j.removeInflight(ts[i]) // twice is harmless
+			j.remove(ts[i])
+			j.remove(ts[i]) // twice is harmless
 			for k, tr := range left {
 				if tr == ts[i] {
 					left = append(left[:k], left[k+1:]...)
@@ -54,13 +57,13 @@ func TestRecycleIDHeader(t *testing.T) {
 		"emptied":   func(h map[string][]string) { h["Nats-Msg-Id"] = nil },
 		"added":     func(h map[string][]string) { h["Other"] = []string{"x"} },
 	} {
-		tr := newTracker()
+		tr := new(delivery)
 		tr.idHeader = idHeaders.Get().(*idHeader)
 		tr.idHeader.id[0] = "S:1:0"
-		tr.in.Meta = map[string][]string(tr.idHeader.h)
+		tr.in.a.Meta = map[string][]string(tr.idHeader.h)
 		change(tr.idHeader.h)
 		recycleIDHeader(tr)
-		if tr.idHeader != nil || tr.in.Meta != nil {
+		if tr.idHeader != nil || tr.in.a.Meta != nil {
 			t.Errorf("%s: tracker still holds the header", name)
 		}
 	}

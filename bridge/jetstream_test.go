@@ -207,7 +207,7 @@ func TestJetStreamPoisonAndMaxDeliver(t *testing.T) {
 	process := func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
 		switch string(a.Payload) {
 		case "poison":
-			return fmt.Errorf("%w: not JSON", bridge.ErrPermanent)
+			return fmt.Errorf("%w: not JSON", stream.ErrDecode)
 		case "flaky":
 			flakyTries.Add(1)
 			return fmt.Errorf("slow: %w", stream.ErrTimeout)
@@ -367,7 +367,7 @@ func TestJetStreamDeadLetterNearMaxPayload(t *testing.T) {
 	}
 	rc := jsRoute("big")
 	rc.Process = func(context.Context, *artifact.Artifact, stream.Emit) error {
-		return fmt.Errorf("%w: not JSON", bridge.ErrPermanent)
+		return fmt.Errorf("%w: not JSON", stream.ErrDecode)
 	}
 	start(t, nc, []bridge.RouteConfig{rc})
 	waitCount(t, "DLQ", 1, streamMsgs(t, js, "DLQ"))

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsbridge/bridge/deploy/promql"
 	"github.com/natsbridge/bridge/internal/natstest"
@@ -45,12 +46,24 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// NATS and the bridge, configured like the compose stack.
+	// NATS and the bridge, configured like the compose stack, plus a
+	// JetStream route, whose panels query gauges of their own.
 	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "E2E", Subjects: []string{"e2e.js.in"}, Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
 	metricsAddr := freeAddr(t)
 	env := environ(t, service(t, loadCompose(t), "bridge"))
+	n := routeCount(env)
 	env = append(withoutVars(env, "NATS_URL", "BRIDGE_METRICS_ADDR"),
-		"NATS_URL="+s.ClientURL(), "BRIDGE_METRICS_ADDR="+metricsAddr, "PATH="+os.Getenv("PATH"))
+		"NATS_URL="+s.ClientURL(), "BRIDGE_METRICS_ADDR="+metricsAddr, "PATH="+os.Getenv("PATH"),
+		fmt.Sprintf("BRIDGE_ROUTE_%d_NAME=e2e-js", n), fmt.Sprintf("BRIDGE_ROUTE_%d_IN=e2e.js.in", n),
+		fmt.Sprintf("BRIDGE_ROUTE_%d_OUT=e2e.js.out", n), fmt.Sprintf("BRIDGE_ROUTE_%d_STREAM=E2E", n))
 	startProcess(t, "bridge", buildBridge(t), env)
 	waitHTTP(t, "http://"+metricsAddr+"/readyz")
 
@@ -77,9 +90,8 @@ scrape_configs:
 		"--web.listen-address="+promAddr)
 	waitHTTP(t, "http://"+promAddr+"/-/ready")
 
-	// Traffic on both routes, with some input the jq route rejects, until
+	// Traffic on every route, with some input the jq route rejects, until
 	// the test ends.
-	nc := natstest.Connect(t, s)
 	ctx, stop := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() { traffic(ctx, nc) })
@@ -118,7 +130,7 @@ scrape_configs:
 	}
 }
 
-// traffic publishes to both routes of the stack at a modest rate.
+// traffic publishes to every route of the test at a modest rate.
 func traffic(ctx context.Context, nc *nats.Conn) {
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
@@ -134,7 +146,24 @@ func traffic(ctx context.Context, nc *nats.Conn) {
 			payload = "not json"
 		}
 		_ = nc.Publish("events.raw."+strconv.Itoa(i%4), []byte(payload))
+		_ = nc.Publish("e2e.js.in", []byte(`{"id":1}`))
 	}
+}
+
+// routeCount returns the number of routes env configures.
+func routeCount(env []string) int {
+	n := 0
+	for _, kv := range env {
+		rest, ok := strings.CutPrefix(kv, "BRIDGE_ROUTE_")
+		if !ok {
+			continue
+		}
+		idx, _, _ := strings.Cut(rest, "_")
+		if i, err := strconv.Atoi(idx); err == nil && i+1 > n {
+			n = i + 1
+		}
+	}
+	return n
 }
 
 // badQuery is a query Prometheus rejected (HTTP 400 or 422).

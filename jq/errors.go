@@ -1,6 +1,10 @@
 package jq
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/natsbridge/bridge/stream"
+)
 
 // Errors returned by this package.
 var (
@@ -9,11 +13,12 @@ var (
 	// the byte offset.
 	ErrCompile = errors.New("jq: compile error")
 	// ErrNotJSON is returned by Process when the payload is not exactly one
-	// JSON value (it is empty, malformed, or has trailing data). Retrying
-	// cannot help.
-	ErrNotJSON = errors.New("jq: payload is not JSON")
+	// JSON value (it is empty, malformed, or has trailing data). It matches
+	// stream.ErrDecode: retrying cannot help.
+	ErrNotJSON = stream.NewError("jq: payload is not JSON", stream.ErrDecode)
 	// ErrRuntime is returned by Process when the program raises an error:
 	// error/1, halt_error, a type error and the like. The error carries
-	// gojq's message and wraps gojq's error value.
-	ErrRuntime = errors.New("jq: runtime error")
+	// gojq's message and wraps gojq's error value. It matches
+	// stream.ErrPermanent: the program fails on the same input again.
+	ErrRuntime = stream.NewError("jq: runtime error", stream.ErrPermanent)
 )

@@ -31,8 +31,8 @@ func BenchmarkRoute(b *testing.B) {
 	}{
 		{name: "message", r: m.Route("orders"), fn: message},
 		{name: "filtered", r: m.Route("orders"), fn: func(r *metrics.Route) { r.Received(256); r.Filtered() }},
-		{name: "failed", r: m.Route("orders"), fn: func(r *metrics.Route) { r.Received(256); r.Failed(metrics.FailTimeout) }},
-		{name: "dropped", r: m.Route("orders"), fn: func(r *metrics.Route) { r.Received(256); r.Dropped(metrics.DropOverflow, 1) }},
+		{name: "failed", r: m.Route("orders"), fn: func(r *metrics.Route) { r.Received(256); r.Failed("timeout") }},
+		{name: "dropped", r: m.Route("orders"), fn: func(r *metrics.Route) { r.Received(256); r.Dropped("overflow", 1) }},
 		{name: "disabled", r: nil, fn: message},
 	}
 	for _, bm := range benchmarks {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -34,7 +35,25 @@ var durationBuckets = []float64{
 type Option func(*options) error
 
 type options struct {
-	version string
+	version                  string
+	failReasons, dropReasons []string
+}
+
+// WithReasons sets the values of the reason label of
+// bridge_messages_failed_total and bridge_messages_dropped_total: each
+// route's series for them are present at zero from the start, and any
+// other reason is counted as ReasonOther. Without it every reason is
+// counted as ReasonOther. bridgemetrics gives the bridge's.
+func WithReasons(failed, dropped []string) Option {
+	return func(o *options) error {
+		for _, r := range append(slices.Clone(failed), dropped...) {
+			if r == "" || r == ReasonOther {
+				return fmt.Errorf("%w: reason %q", ErrInvalidOption, r)
+			}
+		}
+		o.failReasons, o.dropReasons = slices.Clone(failed), slices.Clone(dropped)
+		return nil
+	}
 }
 
 // WithVersion sets the version label of bridge_build_info. Defaults to
@@ -59,7 +78,7 @@ type Metrics struct {
 	connected                                  prometheus.Gauge
 	reconnects                                 prometheus.Counter
 	buildInfo                                  prometheus.Gauge
-	buffers                                    *bufferCollector
+	failReasons, dropReasons                   []string
 }
 
 // New returns the bridge's metrics, registered with reg. A nil reg leaves
@@ -115,7 +134,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 		processing: histogram("bridge_processing_seconds",
 			"Time the processing stage of a route spent on one input."),
 		latency: histogram("bridge_latency_seconds",
-			"Time from the receipt of an input to the publication of one of its outputs; forward-only routes time one message in 16."),
+			"Time from the receipt of an input to the publication of one of its outputs; routes without a processing stage time one message in 16."),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bridge_nats_connected",
 			Help: "1 while the bridge is connected to NATS, 0 otherwise.",
@@ -129,7 +148,8 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			Help:        "Always 1; its labels give the version of the bridge and of Go it was built with.",
 			ConstLabels: prometheus.Labels{"version": o.version, "goversion": runtime.Version()},
 		}),
-		buffers: newBufferCollector(),
+		failReasons: o.failReasons,
+		dropReasons: o.dropReasons,
 	}
 	m.buildInfo.Set(1)
 	if reg == nil {
@@ -152,7 +172,7 @@ func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		m.in, m.out, m.processed, m.filtered, m.dropped, m.failed, m.deadLettered,
 		m.bytesIn, m.bytesOut, m.processing, m.latency,
-		m.connected, m.reconnects, m.buildInfo, m.buffers,
+		m.connected, m.reconnects, m.buildInfo,
 	}
 }
 

@@ -3,7 +3,6 @@ package metrics_test
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -14,12 +13,18 @@ import (
 
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/metrics"
+	"github.com/natsbridge/bridge/metrics/bridgemetrics"
 )
+
+// testReasons are the reasons the tests count.
+var testReasons = metrics.WithReasons(
+	[]string{"decode", "generator", "max_deliver", "publish", "timeout"},
+	[]string{"overflow", "shutdown", "slow_consumer"})
 
 func newMetrics(t *testing.T, opts ...metrics.Option) (*prometheus.Registry, *metrics.Metrics) {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	m, err := metrics.New(reg, opts...)
+	m, err := metrics.New(reg, append([]metrics.Option{testReasons}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,9 +38,6 @@ func TestExposition(t *testing.T) {
 	m.Connected()
 	m.Disconnected()
 	m.Reconnected()
-	m.ObserveBuffers(func() []metrics.BufferStats {
-		return []metrics.BufferStats{{Route: "orders", Depth: 1, Capacity: 8}}
-	})
 	r := m.Route("orders")
 	// Five inputs: one published, one filtered, one failed and
 	// dead-lettered, two lost by the NATS client.
@@ -49,17 +51,11 @@ func TestExposition(t *testing.T) {
 	r.Latency(3 * time.Millisecond)
 	r.Processed()
 	r.Filtered()
-	r.Failed(metrics.FailDecode)
+	r.Failed("decode")
 	r.DeadLettered()
-	r.Dropped(metrics.DropSlowConsumer, 2)
+	r.DroppedBeforeReceipt("slow_consumer", 2)
 
 	const want = `
-# HELP bridge_buffer_capacity Capacity, in messages, of the buffer of a route.
-# TYPE bridge_buffer_capacity gauge
-bridge_buffer_capacity{route="orders"} 8
-# HELP bridge_buffer_depth Messages waiting in the buffer of a route for its processing stage.
-# TYPE bridge_buffer_depth gauge
-bridge_buffer_depth{route="orders"} 1
 # HELP bridge_build_info Always 1; its labels give the version of the bridge and of Go it was built with.
 # TYPE bridge_build_info gauge
 bridge_build_info{goversion="GOVERSION",version="v1.2.3"} 1
@@ -69,7 +65,7 @@ bridge_bytes_in_total{route="orders"} 60
 # HELP bridge_bytes_out_total Payload bytes of the outputs a route published.
 # TYPE bridge_bytes_out_total counter
 bridge_bytes_out_total{route="orders"} 15
-# HELP bridge_latency_seconds Time from the receipt of an input to the publication of one of its outputs; forward-only routes time one message in 16.
+# HELP bridge_latency_seconds Time from the receipt of an input to the publication of one of its outputs; routes without a processing stage time one message in 16.
 # TYPE bridge_latency_seconds histogram
 bridge_latency_seconds_bucket{route="orders",le="5e-05"} 0
 bridge_latency_seconds_bucket{route="orders",le="0.0001"} 0
@@ -157,9 +153,6 @@ bridge_processing_seconds_count{route="orders"} 3
 // that also checks each collector's descriptions.
 func TestLint(t *testing.T) {
 	reg, m := newMetrics(t)
-	m.ObserveBuffers(func() []metrics.BufferStats {
-		return []metrics.BufferStats{{Route: "a", Capacity: 1}, {Route: "b", Depth: 3, Capacity: 4}}
-	})
 	for _, name := range []string{"a", "b"} {
 		r := m.Route(name)
 		r.Received(1)
@@ -180,7 +173,8 @@ func TestLint(t *testing.T) {
 }
 
 // TestReasons counts every reason the bridge reports under its own label
-// value, from zero, and an unknown one under "other".
+// value, from zero, and an unknown one under "other"; the bridge's reasons
+// come from the bridge, through bridgemetrics.
 func TestReasons(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -190,19 +184,20 @@ func TestReasons(t *testing.T) {
 		in     float64 // added to bridge_messages_in_total
 	}{
 		{name: "overflow", metric: "bridge_messages_dropped_total", record: func(r *metrics.Route) { r.Dropped(string(bridge.ReasonOverflow), 3) }, label: "overflow"},
-		{name: "slow consumer", metric: "bridge_messages_dropped_total", record: func(r *metrics.Route) { r.Dropped(string(bridge.ReasonSlowConsumer), 3) }, label: "slow_consumer", in: 3},
+		{name: "slow consumer", metric: "bridge_messages_dropped_total", record: func(r *metrics.Route) { r.DroppedBeforeReceipt(string(bridge.ReasonSlowConsumer), 3) }, label: "slow_consumer", in: 3},
 		{name: "shutdown", metric: "bridge_messages_dropped_total", record: func(r *metrics.Route) { r.Dropped(string(bridge.ReasonShutdown), 3) }, label: "shutdown"},
 		{name: "unknown drop", metric: "bridge_messages_dropped_total", record: func(r *metrics.Route) { r.Dropped("gremlins", 3) }, label: metrics.ReasonOther},
 		{name: "decode", metric: "bridge_messages_failed_total", record: failed(bridge.ReasonDecode), label: "decode"},
 		{name: "generator", metric: "bridge_messages_failed_total", record: failed(bridge.ReasonGenerator), label: "generator"},
 		{name: "timeout", metric: "bridge_messages_failed_total", record: failed(bridge.ReasonTimeout), label: "timeout"},
+		{name: "subject", metric: "bridge_messages_failed_total", record: failed(bridge.ReasonSubject), label: "subject"},
 		{name: "publish", metric: "bridge_messages_failed_total", record: failed(bridge.ReasonPublish), label: "publish"},
 		{name: "max deliver", metric: "bridge_messages_failed_total", record: failed(bridge.ReasonMaxDeliver), label: "max_deliver"},
 		{name: "unknown failure", metric: "bridge_messages_failed_total", record: failed("gremlins"), label: metrics.ReasonOther},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			reg, m := newMetrics(t)
+			reg, m := newMetrics(t, bridgemetrics.Reasons())
 			r := m.Route("r")
 			before := values(t, reg, test.metric)
 			if _, ok := before[test.label]; !ok && test.label != metrics.ReasonOther {
@@ -269,7 +264,6 @@ func TestNil(t *testing.T) {
 	m.Connected()
 	m.Reconnected()
 	m.Disconnected()
-	m.ObserveBuffers(nil)
 	r := m.Route("r")
 	if r != nil {
 		t.Fatalf("Route on nil Metrics = %v, want nil", r)
@@ -277,8 +271,9 @@ func TestNil(t *testing.T) {
 	r.Received(1)
 	r.Processed()
 	r.Filtered()
-	r.Failed(metrics.FailDecode)
-	r.Dropped(metrics.DropOverflow, 1)
+	r.Failed("decode")
+	r.Dropped("overflow", 1)
+	r.DroppedBeforeReceipt("slow_consumer", 1)
 	r.Published(1)
 	r.Latency(time.Millisecond)
 	r.DeadLettered()
@@ -386,7 +381,8 @@ func (r *countingRegisterer) Unregister(c prometheus.Collector) bool {
 
 func ExampleNew() {
 	reg := prometheus.NewPedanticRegistry()
-	m, err := metrics.New(reg, metrics.WithVersion("v1.0.0"))
+	m, err := metrics.New(reg, metrics.WithVersion("v1.0.0"),
+		metrics.WithReasons([]string{"decode", "timeout"}, []string{"overflow"}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -400,7 +396,7 @@ func ExampleNew() {
 	orders.Latency(2 * time.Millisecond)
 	orders.Processed()
 	orders.Received(7)
-	orders.Failed(metrics.FailDecode)
+	orders.Failed("decode")
 
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -425,63 +421,4 @@ func ExampleNew() {
 	// bridge_messages_in_total{route=orders} 2
 	// bridge_messages_out_total{route=orders} 1
 	// bridge_messages_processed_total{route=orders} 1
-}
-
-var createdTimestamp = regexp.MustCompile(`created_timestamp:\{[^}]*\}`)
-
-// TestForwarded checks that Forwarded counts what Received, Published and
-// Processed count together.
-func TestForwarded(t *testing.T) {
-	gather := func(record func(r *metrics.Route)) string {
-		reg, m := newMetrics(t)
-		record(m.Route("fwd"))
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, mf := range mfs {
-			fmt.Fprintln(&b, mf.String())
-		}
-		// Series are made at different instants in the two registries.
-		return createdTimestamp.ReplaceAllString(b.String(), "")
-	}
-	want := gather(func(r *metrics.Route) {
-		for _, size := range []int{128, 7} {
-			r.Received(size)
-			r.Published(size)
-			r.Processed()
-		}
-	})
-	got := gather(func(r *metrics.Route) {
-		r.Forwarded(128)
-		r.Forwarded(7)
-	})
-	if got != want {
-		t.Errorf("Forwarded gathers\n%s\nwant, as Received+Published+Processed,\n%s", got, want)
-	}
-	if !strings.Contains(got, `value:135`) {
-		t.Errorf("no byte count of 135 in\n%s", got)
-	}
-}
-
-// TestLatencyHelpMatchesSampling keeps the help text of the latency
-// histogram in step with the bridge's sampling.
-func TestLatencyHelpMatchesSampling(t *testing.T) {
-	reg, m := newMetrics(t)
-	m.Route("r")
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := fmt.Sprintf("one message in %d.", bridge.LatencySampling)
-	for _, mf := range mfs {
-		if mf.GetName() == "bridge_latency_seconds" {
-			if !strings.HasSuffix(mf.GetHelp(), want) {
-				t.Errorf("help %q does not end with %q", mf.GetHelp(), want)
-			}
-			return
-		}
-	}
-	t.Error("no bridge_latency_seconds")
 }

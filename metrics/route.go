@@ -6,88 +6,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Drop reasons: the values of the reason label of
-// bridge_messages_dropped_total. They match the bridge's drop reasons.
-const (
-	// DropOverflow: the route's buffer was full and its policy dropped.
-	DropOverflow = "overflow"
-	// DropSlowConsumer: the NATS client discarded messages because the
-	// route fell behind its pending limits. Also counted as inputs.
-	DropSlowConsumer = "slow_consumer"
-	// DropShutdown: the message was still queued when the shutdown
-	// deadline passed.
-	DropShutdown = "shutdown"
-)
-
-// Failure reasons: the values of the reason label of
-// bridge_messages_failed_total. They match the bridge's failure reasons.
-const (
-	// FailDecode: the payload could not be decoded. Permanent.
-	FailDecode = "decode"
-	// FailGenerator: the processing stage returned an error.
-	FailGenerator = "generator"
-	// FailTimeout: processing ran past the route's timeout.
-	FailTimeout = "timeout"
-	// FailPublish: publishing an output failed.
-	FailPublish = "publish"
-	// FailMaxDeliver: a JetStream message was delivered too many times.
-	FailMaxDeliver = "max_deliver"
-)
-
 // ReasonOther is the reason label under which Dropped and Failed count a
-// reason they do not know, so that an input is never lost from the
-// accounting and the label keeps a fixed set of values. It is not
-// pre-initialized: it only appears if the bridge reports a reason that this
-// package has not been taught.
+// reason that was not given to WithReasons, so that an input is never lost
+// from the accounting and the label keeps a fixed set of values. It is not
+// pre-initialized: it only appears if a reason is reported that this
+// package was not told about.
 const ReasonOther = "other"
 
-var (
-	dropReasons = [...]string{DropOverflow, DropSlowConsumer, DropShutdown}
-	failReasons = [...]string{FailDecode, FailGenerator, FailTimeout, FailPublish, FailMaxDeliver}
-)
-
-// Indexes into dropReasons and failReasons, kept in step by dropIndex and
-// failIndex.
-const (
-	dropOverflow = iota
-	dropSlowConsumer
-	dropShutdown
-)
-
-const (
-	failDecode = iota
-	failGenerator
-	failTimeout
-	failPublish
-	failMaxDeliver
-)
-
-func dropIndex(reason string) int {
-	switch reason {
-	case DropOverflow:
-		return dropOverflow
-	case DropSlowConsumer:
-		return dropSlowConsumer
-	case DropShutdown:
-		return dropShutdown
-	}
-	return -1
+// reasonCounter is the counter of one reason label value.
+type reasonCounter struct {
+	reason string
+	c      prometheus.Counter
 }
 
-func failIndex(reason string) int {
-	switch reason {
-	case FailDecode:
-		return failDecode
-	case FailGenerator:
-		return failGenerator
-	case FailTimeout:
-		return failTimeout
-	case FailPublish:
-		return failPublish
-	case FailMaxDeliver:
-		return failMaxDeliver
+// find returns the counter of reason among cs, or nil.
+func find(cs []reasonCounter, reason string) prometheus.Counter {
+	for _, rc := range cs {
+		if rc.reason == reason {
+			return rc.c
+		}
 	}
-	return -1
+	return nil
 }
 
 // Route records the metrics of one route. Its series are resolved when it
@@ -99,13 +38,13 @@ type Route struct {
 
 	in, out, processed, filtered, deadLettered prometheus.Counter
 	bytesIn, bytesOut                          prometheus.Counter
-	dropped                                    [len(dropReasons)]prometheus.Counter
-	failed                                     [len(failReasons)]prometheus.Counter
+	dropped, failed                            []reasonCounter
 	processing, latency                        prometheus.Observer
 }
 
 // Route returns the metrics of the route called name, with every series
-// (each drop and failure reason included) present at zero. Call it once per
+// (each drop and failure reason given to WithReasons included) present at
+// zero. Call it once per
 // route, when the route is made, and keep the result: it does the label
 // lookups that the per-message methods then avoid. Calling it again for the
 // same name returns a Route that updates the same series.
@@ -126,11 +65,11 @@ func (m *Metrics) Route(name string) *Route {
 		processing:   m.processing.WithLabelValues(name),
 		latency:      m.latency.WithLabelValues(name),
 	}
-	for i, reason := range dropReasons {
-		r.dropped[i] = m.dropped.WithLabelValues(name, reason)
+	for _, reason := range m.dropReasons {
+		r.dropped = append(r.dropped, reasonCounter{reason, m.dropped.WithLabelValues(name, reason)})
 	}
-	for i, reason := range failReasons {
-		r.failed[i] = m.failed.WithLabelValues(name, reason)
+	for _, reason := range m.failReasons {
+		r.failed = append(r.failed, reasonCounter{reason, m.failed.WithLabelValues(name, reason)})
 	}
 	return r
 }
@@ -161,38 +100,43 @@ func (r *Route) Filtered() {
 	r.filtered.Inc()
 }
 
-// Failed counts an input that failed for reason, one of the Fail
-// constants; any other reason is counted as ReasonOther.
+// Failed counts an input that failed for reason, one of the failure
+// reasons given to WithReasons; any other is counted as ReasonOther.
 func (r *Route) Failed(reason string) {
 	if r == nil {
 		return
 	}
-	if i := failIndex(reason); i >= 0 {
-		r.failed[i].Inc()
+	if c := find(r.failed, reason); c != nil {
+		c.Inc()
 		return
 	}
 	r.m.failed.WithLabelValues(r.name, ReasonOther).Inc()
 }
 
-// Dropped counts n inputs discarded for reason, one of the Drop constants;
-// any other reason is counted as ReasonOther. Inputs dropped with
-// DropSlowConsumer never reached the route, so they are also counted in
-// bridge_messages_in_total: that keeps in = processed + filtered + failed +
-// dropped.
+// Dropped counts n inputs discarded for reason, one of the drop reasons
+// given to WithReasons; any other is counted as ReasonOther.
 func (r *Route) Dropped(reason string, n int) {
 	if r == nil || n <= 0 {
 		return
 	}
-	v := float64(n)
-	i := dropIndex(reason)
-	switch {
-	case i < 0:
-		r.m.dropped.WithLabelValues(r.name, ReasonOther).Add(v)
-		return
-	case i == dropSlowConsumer:
-		r.in.Add(v)
+	c := find(r.dropped, reason)
+	if c == nil {
+		c = r.m.dropped.WithLabelValues(r.name, ReasonOther)
 	}
-	r.dropped[i].Add(v)
+	c.Add(float64(n))
+}
+
+// DroppedBeforeReceipt counts n inputs discarded for reason before they
+// reached the route (the NATS client dropped them as a slow consumer):
+// they are counted in bridge_messages_in_total as well as in
+// bridge_messages_dropped_total, so that in = processed + filtered +
+// failed + dropped holds for them too.
+func (r *Route) DroppedBeforeReceipt(reason string, n int) {
+	if r == nil || n <= 0 {
+		return
+	}
+	r.in.Add(float64(n))
+	r.Dropped(reason, n)
 }
 
 // Published counts an output of size payload bytes.
@@ -211,20 +155,6 @@ func (r *Route) Latency(d time.Duration) {
 		return
 	}
 	r.latency.Observe(d.Seconds())
-}
-
-// Forwarded counts an input of size payload bytes that was published as
-// its own single output: Received, Published and Processed in one call.
-func (r *Route) Forwarded(size int) {
-	if r == nil {
-		return
-	}
-	v := float64(size)
-	r.in.Inc()
-	r.bytesIn.Add(v)
-	r.out.Inc()
-	r.bytesOut.Add(v)
-	r.processed.Inc()
 }
 
 // DeadLettered counts a failed input published to the dead-letter subject.

@@ -19,8 +19,22 @@ var (
 	ErrPermanent = errors.New("stream: permanent failure")
 	// ErrDecode: the input's payload could not be decoded (for instance it
 	// is not JSON). It matches ErrPermanent.
-	ErrDecode = fmt.Errorf("stream: payload cannot be decoded: %w", ErrPermanent)
+	ErrDecode = NewError("stream: payload cannot be decoded", ErrPermanent)
 )
+
+// NewError returns a sentinel error whose message is msg and which matches
+// class with errors.Is: a package's own error with a failure class (say,
+// ErrPermanent), whose message does not repeat the class's.
+func NewError(msg string, class error) error { return &classError{msg: msg, class: class} }
+
+type classError struct {
+	msg   string
+	class error
+}
+
+func (e *classError) Error() string { return e.msg }
+
+func (e *classError) Is(target error) bool { return errors.Is(e.class, target) }
 
 // RetryError asks for the input to be processed again later: after Delay
 // when it is positive, or after the transport's own back-off otherwise.

@@ -47,6 +47,10 @@ func TestFailureClasses(t *testing.T) {
 			}
 		})
 	}
+	own := stream.NewError("pkg: bad input", stream.ErrDecode)
+	if err := fmt.Errorf("%w: detail", own); !errors.Is(err, stream.ErrDecode) || !stream.Permanent(err) || err.Error() != "pkg: bad input: detail" {
+		t.Errorf("NewError: %q, Is(ErrDecode) %v, Permanent %v", err, errors.Is(err, stream.ErrDecode), stream.Permanent(err))
+	}
 	if stream.Retry(nil, 0).Error() == "" {
 		t.Error("Retry(nil) has no message")
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/natsbridge/bridge/metrics"
+	"github.com/natsbridge/bridge/metrics/bridgemetrics"
 )
 
 // newMetrics returns a registry holding the Go and process collectors and
@@ -21,7 +22,7 @@ func newMetrics(version string) (*prometheus.Registry, *metrics.Metrics, error) 
 			return nil, nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
-	m, err := metrics.New(reg, metrics.WithVersion(version))
+	m, err := bridgemetrics.New(reg, metrics.WithVersion(version))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,14 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/config"
 	"github.com/natsbridge/bridge/internal/embedded"
-	"github.com/natsbridge/bridge/internal/observe"
-	"github.com/natsbridge/bridge/jq"
 	"github.com/natsbridge/bridge/metrics"
-	"github.com/natsbridge/bridge/stream"
+	"github.com/natsbridge/bridge/metrics/bridgemetrics"
 )
 
 // run runs the bridge until ctx is done, then drains it within the
@@ -62,18 +59,18 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	defer nc.Close()
 
-	routes, err := routeConfigs(cfg)
-	if err != nil {
-		return err
-	}
-	b, err := bridge.New(nc, routes,
+	b, err := bridge.New(nc, routeConfigs(cfg),
 		bridge.WithLogger(logger),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
-		bridge.WithHooks(observe.Hooks(m)))
+		bridge.WithHooks(bridgemetrics.Hooks(m)))
 	if err != nil {
 		return err
 	}
-	m.ObserveBuffers(observe.Buffers(b))
+	if reg != nil {
+		if err := reg.Register(bridgemetrics.NewStatsCollector(b)); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 	if cfg.Demo {
 		logDemo(logger, url)
 	}
@@ -200,52 +197,13 @@ func redact(err error, cfg *config.Config) error {
 	return errors.New(msg)
 }
 
-// routeConfigs turns the configuration's routes into bridge routes.
-func routeConfigs(cfg *config.Config) ([]bridge.RouteConfig, error) {
-	out := make([]bridge.RouteConfig, 0, len(cfg.Routes))
-	for _, r := range cfg.Routes {
-		overflow, err := stream.ParseOverflow(string(r.Overflow))
-		if err != nil {
-			return nil, fmt.Errorf("BRIDGE_ROUTE_%d_OVERFLOW: %w", r.Index, err)
-		}
-		rc := bridge.RouteConfig{
-			Name:       r.Name,
-			In:         r.In,
-			Out:        r.Out,
-			Queue:      r.Queue,
-			DLQ:        r.DLQ,
-			BufferSize: r.Buffer,
-			Overflow:   overflow,
-			Workers:    r.Workers,
-			Timeout:    r.Timeout,
-			Stream:     r.Stream,
-			Durable:    r.Durable,
-			MaxDeliver: r.MaxDeliver,
-			AckWait:    r.AckWait,
-			NoMsgID:    r.JetStream() && !r.Dedup,
-		}
-		if r.JQ != "" {
-			p, err := jq.Compile(r.JQ)
-			if err != nil {
-				return nil, fmt.Errorf("BRIDGE_ROUTE_%d_JQ: %w", r.Index, err)
-			}
-			rc.Process = classifyJQ(p)
-		}
-		out = append(out, rc)
+// routeConfigs returns the configuration's routes as the bridge runs them.
+func routeConfigs(cfg *config.Config) []bridge.RouteConfig {
+	out := make([]bridge.RouteConfig, len(cfg.Routes))
+	for i, r := range cfg.Routes {
+		out[i] = r.RouteConfig()
 	}
-	return out, nil
-}
-
-// classifyJQ marks payloads that are not JSON as permanent failures, which
-// the bridge reports with reason "decode".
-func classifyJQ(p *jq.Program) stream.ProcessFunc {
-	return func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
-		err := p.Process(ctx, a, emit)
-		if err != nil && errors.Is(err, jq.ErrNotJSON) {
-			return fmt.Errorf("%w: %w", bridge.ErrPermanent, err)
-		}
-		return err
-	}
+	return out
 }
 
 // httpHandler serves metrics and the health endpoints.

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/itchyny/gojq"
-
-	"github.com/natsbridge/bridge/internal/subjectmap"
+	"github.com/natsbridge/bridge/jq"
+	"github.com/natsbridge/bridge/stream"
 )
 
 // The tags on the structs below are the single source of the configuration
@@ -72,21 +71,21 @@ type LogConfig struct {
 //
 // After [Load], Name, Queue and (for JetStream routes) Durable hold their
 // defaults when unset, Queue is empty when queue groups are disabled, and
-// Mapping and Code are compiled.
+// Program is compiled. RouteConfig gives the route as the bridge runs it.
 type Route struct {
 	// Index is n in BRIDGE_ROUTE_<n>_*.
 	Index int `env:"-"`
 
-	Name     string        `env:"NAME" doc:"route<n>" help:"Label of the route in logs and metrics: letters, digits, '_', '.' and '-', at most 64 characters, unique among routes."`
-	In       string        `env:"IN,required,notEmpty" help:"Subject to subscribe to; the wildcards '*' and '>' are allowed. On a JetStream route, the subject filter of its consumer."`
-	Out      string        `env:"OUT,required,notEmpty" help:"Subject to publish to: a literal subject, or a NATS subject mapping that refers to the '*' wildcards of IN by position and ends in '>' when IN does, e.g. 'orders.*.created' to 'audit.{{wildcard(1)}}', or 'demo.in.>' to 'demo.out.>'. Must not publish back into IN."`
-	Queue    string        `env:"QUEUE" doc:"bridge.<name>" help:"Queue group, so that replicas of the bridge share the messages of the route instead of each receiving all of them; 'none' subscribes without a queue group. Core NATS routes only."`
-	JQ       string        `env:"JQ" help:"jq program that transforms each message payload (JSON), compiled at startup; '$ENV' is empty. Unset: payloads are forwarded unchanged."`
-	DLQ      string        `env:"DLQ" help:"Dead-letter subject (no wildcards) that receives messages whose processing failed. Unset: no dead-letter subject."`
-	Buffer   int           `env:"BUFFER" envDefault:"1024" help:"Capacity, in messages, of the buffer of the route between its subscription and its workers: 1 to 16777216."`
-	Overflow Overflow      `env:"OVERFLOW" envDefault:"block" help:"What to do when the buffer is full: 'block' (apply backpressure to the subscription), 'drop_newest' (discard the incoming message) or 'drop_oldest' (discard the oldest buffered message)."`
-	Workers  int           `env:"WORKERS" envDefault:"1" help:"Number of messages processed concurrently: 1 to 1024. Messages on the same subject keep their order: each subject is handled by one worker."`
-	Timeout  time.Duration `env:"TIMEOUT" envDefault:"5s" help:"Deadline for the processing stage (the jq program) of one message; a message that runs past it fails alone (dead-lettered or counted) and the route goes on. 0 disables it. On a JetStream route it must be shorter than ACK_WAIT."`
+	Name     string          `env:"NAME" doc:"route<n>" help:"Label of the route in logs and metrics: letters, digits, '_', '.' and '-', at most 64 characters, unique among routes."`
+	In       string          `env:"IN,required,notEmpty" help:"Subject to subscribe to; the wildcards '*' and '>' are allowed. On a JetStream route, the subject filter of its consumer."`
+	Out      string          `env:"OUT,required,notEmpty" help:"Subject to publish to: a literal subject, or a NATS subject mapping that refers to the '*' wildcards of IN by position and ends in '>' when IN does, e.g. 'orders.*.created' to 'audit.{{wildcard(1)}}', or 'demo.in.>' to 'demo.out.>'. Must not publish back into IN."`
+	Queue    string          `env:"QUEUE" doc:"bridge.<name>" help:"Queue group, so that replicas of the bridge share the messages of the route instead of each receiving all of them; 'none' subscribes without a queue group. Core NATS routes only."`
+	JQ       string          `env:"JQ" help:"jq program that transforms each message payload (JSON), compiled at startup; '$ENV' is empty. Unset: payloads are forwarded unchanged."`
+	DLQ      string          `env:"DLQ" help:"Dead-letter subject (no wildcards) that receives messages whose processing failed. Unset: no dead-letter subject."`
+	Buffer   int             `env:"BUFFER" envDefault:"1024" help:"Capacity, in messages, of the buffer of the route between its subscription and its workers: 1 to 16777216."`
+	Overflow stream.Overflow `env:"OVERFLOW" envDefault:"block" help:"What to do when the buffer is full: 'block' (apply backpressure to the subscription), 'drop_newest' (discard the incoming message) or 'drop_oldest' (discard the oldest buffered message)."`
+	Workers  int             `env:"WORKERS" envDefault:"1" help:"Number of messages processed concurrently: 1 to 1024. Messages on the same subject keep their order: each subject is handled by one worker."`
+	Timeout  time.Duration   `env:"TIMEOUT" envDefault:"5s" help:"Deadline for the processing stage (the jq program) of one message; a message that runs past it fails alone (dead-lettered or counted) and the route goes on. 0 disables it. On a JetStream route it must be shorter than ACK_WAIT."`
 
 	Stream     string        `env:"STREAM" help:"JetStream stream holding IN. Set, the route reads through a durable consumer of this stream; unset, it is a core NATS subscription."`
 	Durable    string        `env:"DURABLE" doc:"bridge-<name>" help:"Durable consumer name (JetStream routes only); replicas using the same name share the messages. No spaces, '.', '*', '>', '/' or '\\'. In the default, '.' in the name becomes '_'."`
@@ -94,36 +93,12 @@ type Route struct {
 	AckWait    time.Duration `env:"ACK_WAIT" envDefault:"30s" help:"How long the server waits for an acknowledgement before it redelivers a message (JetStream routes only); must be positive."`
 	Dedup      bool          `env:"DEDUP" envDefault:"true" help:"Give each output a Nats-Msg-Id header, <stream>:<sequence>:<index>, so that an output stream drops the copies a redelivery makes: exactly once into the stream (JetStream routes only). 'false' publishes outputs without it, at least once, for about 20% more throughput (make bench)."`
 
-	// Mapping maps a received subject to its output subject; see package
-	// subjectmap.
-	Mapping *subjectmap.Mapping `env:"-"`
-	// Code is the compiled JQ program, nil without one. It declares no
-	// variables, so it is run as Code.Run(payload).
-	Code *gojq.Code `env:"-"`
+	// Program is the compiled JQ program, nil without one.
+	Program *jq.Program `env:"-"`
 }
 
 // JetStream reports whether the route reads from a JetStream stream.
 func (r Route) JetStream() bool { return r.Stream != "" }
-
-// Overflow is a buffer overflow policy.
-type Overflow string
-
-// Overflow policies.
-const (
-	OverflowBlock      Overflow = "block"
-	OverflowDropNewest Overflow = "drop_newest"
-	OverflowDropOldest Overflow = "drop_oldest"
-)
-
-// UnmarshalText accepts block, drop_newest and drop_oldest.
-func (o *Overflow) UnmarshalText(text []byte) error {
-	switch p := Overflow(text); p {
-	case OverflowBlock, OverflowDropNewest, OverflowDropOldest:
-		*o = p
-		return nil
-	}
-	return fmt.Errorf("unknown policy %q (want block, drop_newest, drop_oldest)", text)
-}
 
 // LogLevel is the minimum level of log records.
 type LogLevel string

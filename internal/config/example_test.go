@@ -19,9 +19,8 @@ func ExampleLoad() {
 		return
 	}
 	r := cfg.Routes[0]
-	out, _ := r.Mapping.Map("orders.eu.created")
-	fmt.Println(r.Name, r.Queue, r.Buffer, r.Overflow, r.Timeout, out)
-	// Output: orders bridge.orders 1024 block 5s audit.eu
+	fmt.Println(r.Name, r.Queue, r.Buffer, r.Overflow, r.Timeout, r.RouteConfig().Validate())
+	// Output: orders bridge.orders 1024 block 5s <nil>
 }
 
 func ExampleLoad_problems() {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/natsbridge/bridge/stream"
 )
 
 // Load parses environ, a list of "KEY=value" strings like os.Environ, into a
@@ -154,6 +156,10 @@ func (l *loader) internalf(err error) {
 // describeParseError rewrites env's message ("parse error on field "Buffer"
 // of type "int": strconv.ParseInt: …") in the terms of a variable's value.
 func describeParseError(e env.ParseError, raw string) error {
+	if e.Type == reflect.TypeFor[stream.Overflow]() {
+		// fail parses, and the route's rules reject it.
+		return &wrapped{fmt.Sprintf("unknown policy %q (want block, drop_newest, drop_oldest)", raw), e.Err}
+	}
 	if e.Type == reflect.TypeFor[time.Duration]() {
 		return &wrapped{fmt.Sprintf("invalid duration %q (want a number with a unit, e.g. 500ms, 30s, 2m)", raw), e.Err}
 	}

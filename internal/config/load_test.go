@@ -3,7 +3,6 @@ package config_test
 import (
 	"errors"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/natsbridge/bridge/internal/config"
 	"github.com/natsbridge/bridge/internal/subjectmap"
+	"github.com/natsbridge/bridge/stream"
 )
 
 // mustLoad loads environ and fails the test on any problem.
@@ -77,15 +77,14 @@ func TestLoadDefaults(t *testing.T) {
 	r := cfg.Routes[0]
 	want := config.Route{
 		Name: "demo", In: "demo.in.>", Out: "demo.out.>", Queue: "bridge.demo",
-		Buffer: 1024, Overflow: config.OverflowBlock, Workers: 1, Timeout: 5 * time.Second,
+		Buffer: 1024, Overflow: stream.Block, Workers: 1, Timeout: 5 * time.Second,
 		MaxDeliver: 5, AckWait: 30 * time.Second, Dedup: true,
 	}
-	r.Mapping = nil
 	if r != want {
 		t.Errorf("demo route = %+v, want %+v", r, want)
 	}
-	if out, err := cfg.Routes[0].Mapping.Map("demo.in.a.b"); err != nil || out != "demo.out.a.b" {
-		t.Errorf("demo mapping of demo.in.a.b = %q, %v", out, err)
+	if err := r.RouteConfig().Validate(); err != nil {
+		t.Errorf("demo route: %v", err)
 	}
 }
 
@@ -134,23 +133,16 @@ func TestLoadRoutes(t *testing.T) {
 	}
 
 	r0 := cfg.Routes[0]
-	if r0.Index != 0 || r0.Name != "route0" || r0.Queue != "" || r0.Overflow != config.OverflowDropOldest || r0.Workers != 8 || r0.Timeout != 0 || r0.JetStream() {
+	if r0.Index != 0 || r0.Name != "route0" || r0.Queue != "" || r0.Overflow != stream.DropOldest || r0.Workers != 8 || r0.Timeout != 0 || r0.JetStream() {
 		t.Errorf("route 0 = %+v", r0)
 	}
-	if out, err := r0.Mapping.Map("orders.42.created"); err != nil || out != "audit.42" {
-		t.Errorf("route 0 maps orders.42.created to %q, %v", out, err)
-	}
-	if r0.Code == nil {
+	if r0.Program == nil || r0.Program.String() != "{id: .id}" || r0.RouteConfig().Process == nil {
 		t.Fatal("route 0 has no compiled jq program")
-	}
-	v, ok := r0.Code.Run(map[string]any{"id": 7.0, "x": 1.0}).Next()
-	if !ok || !maps.Equal(v.(map[string]any), map[string]any{"id": 7.0}) {
-		t.Errorf("jq program returned %v", v)
 	}
 
 	r1 := cfg.Routes[1]
 	if r1.Name != "eu.invoices" || !r1.JetStream() || r1.Durable != "bridge-eu_invoices" || r1.Queue != "" ||
-		r1.MaxDeliver != 5 || r1.AckWait != time.Minute || r1.DLQ != "dead.invoices" || r1.Code != nil {
+		r1.MaxDeliver != 5 || r1.AckWait != time.Minute || r1.DLQ != "dead.invoices" || r1.Program != nil {
 		t.Errorf("route 1 = %+v", r1)
 	}
 	r2 := cfg.Routes[2]
@@ -238,7 +230,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:    "invalid jq",
 			environ: with(route, "BRIDGE_ROUTE_0_JQ=.a | {"),
-			want:    map[string]string{"BRIDGE_ROUTE_0_JQ": "invalid jq program: unexpected EOF"},
+			want:    map[string]string{"BRIDGE_ROUTE_0_JQ": "invalid jq program: offset 6: unexpected EOF"},
 		},
 		{
 			name:    "jq with undefined function",

@@ -78,7 +78,7 @@ func (r Route) LogValue() slog.Value {
 	}
 	attrs = append(attrs,
 		slog.Int("buffer", r.Buffer),
-		slog.String("overflow", string(r.Overflow)),
+		slog.String("overflow", r.Overflow.String()),
 		slog.Int("workers", r.Workers),
 		slog.Duration("timeout", r.Timeout),
 	)

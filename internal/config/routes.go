@@ -2,31 +2,16 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/itchyny/gojq"
-	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/natsbridge/bridge/internal/subjectmap"
+	"github.com/natsbridge/bridge/bridge"
+	"github.com/natsbridge/bridge/jq"
 )
-
-// Limits of route settings.
-const (
-	maxNameLen  = 64 // a route name is a metric label value
-	maxBuffer   = 1 << 24
-	maxWorkers  = 1024
-	maxJSName   = 255 // JetStream's limit on stream and consumer names
-	nameChars   = "letters, digits, '_', '.' or '-'"
-	jsNameRules = "no spaces, '.', '*', '>', '/' or '\\'"
-)
-
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // demoRoute is the route used when none is configured in embedded mode.
 var demoRoute = map[string]string{"NAME": "demo", "IN": "demo.in.>", "OUT": "demo.out.>"}
@@ -95,7 +80,7 @@ func (l *loader) loadRoutes(cfg *Config) {
 	for _, n := range indexes {
 		cfg.Routes = append(cfg.Routes, l.route(n))
 	}
-	l.checkUnique(cfg.Routes)
+	l.checkRoutes(cfg.Routes)
 }
 
 func routeVar(n int, suffix string) string {
@@ -114,181 +99,144 @@ func routeSuffixes() []string {
 	return suffixes
 }
 
-// route parses and validates route n. It uses env with the route's own
+// route parses route n and applies the rules that are about the
+// environment: which variables apply to which kind of route, and the
+// defaults that are not the library's. It uses env with the route's own
 // prefix, which names the variables as env's slice support would
-// (BRIDGE_ROUTE_<n>_IN) while keeping each route's errors apart.
+// (BRIDGE_ROUTE_<n>_IN) while keeping each route's errors apart. The rules
+// of a route itself are bridge.RouteConfig's, applied by checkRoutes.
 func (l *loader) route(n int) Route {
 	prefix := routePrefix + strconv.Itoa(n) + "_"
 	name := func(suffix string) string { return prefix + suffix }
 	r := Route{Index: n}
-	if err := env.ParseWithOptions(&r, env.Options{Environment: l.vars, Prefix: prefix}); err != nil {
+	opts := env.Options{Environment: l.vars, Prefix: prefix}
+	if err := env.ParseWithOptions(&r, opts); err != nil {
 		l.envErrors(err, prefix, index().routeByField)
 	}
-	ok := func(suffix string) bool { return !l.failed[name(suffix)] }
-
 	if r.Name == "" {
 		r.Name = "route" + strconv.Itoa(n)
-	} else if !nameRE.MatchString(r.Name) || len(r.Name) > maxNameLen {
-		l.addf(name("NAME"), "invalid name %q (want at most %d %s)", r.Name, maxNameLen, nameChars)
 	}
-
-	inValid := false
-	if ok("IN") {
-		if inValid = server.IsValidSubject(r.In); !inValid {
-			l.addf(name("IN"), "invalid subject %q", r.In)
-		}
+	// In the environment a setting is explicit: 0 is no way to ask for
+	// the default.
+	ok := func(suffix string) bool { return !l.failed[name(suffix)] }
+	if ok("BUFFER") && r.Buffer < 1 {
+		l.addf(name("BUFFER"), "must be between 1 and %d, got %d", bridge.MaxBufferSize, r.Buffer)
 	}
-	if inValid && ok("OUT") {
-		m, err := subjectmap.New(r.In, r.Out)
-		switch {
-		case err != nil:
-			l.add(name("OUT"), &wrapped{strings.TrimPrefix(err.Error(), "subjectmap: "), err})
-		case feedsBack(r.Out, r.In):
-			l.addf(name("OUT"), "every subject it maps to matches %s %q: messages would loop", name("IN"), r.In)
-		default:
-			r.Mapping = m
-		}
+	if ok("WORKERS") && r.Workers < 1 {
+		l.addf(name("WORKERS"), "must be between 1 and %d, got %d", bridge.MaxWorkers, r.Workers)
 	}
-
 	if r.JQ != "" {
-		code, err := compileJQ(r.JQ)
+		p, err := jq.Compile(r.JQ)
 		if err != nil {
-			l.addf(name("JQ"), "invalid jq program: %w", err)
+			msg := strings.TrimPrefix(err.Error(), jq.ErrCompile.Error()+": ")
+			l.add(name("JQ"), &wrapped{"invalid jq program: " + msg, err})
 		}
-		r.Code = code
+		r.Program = p
 	}
-
-	if r.DLQ != "" {
-		switch {
-		case !server.IsValidPublishSubject(r.DLQ):
-			l.addf(name("DLQ"), "invalid subject %q (want a subject without wildcards)", r.DLQ)
-		case inValid && server.SubjectMatchesFilter(r.DLQ, r.In):
-			l.addf(name("DLQ"), "%q matches %s %q: dead letters would be processed again", r.DLQ, name("IN"), r.In)
-		}
-	}
-
-	if ok("BUFFER") && (r.Buffer < 1 || r.Buffer > maxBuffer) {
-		l.addf(name("BUFFER"), "must be between 1 and %d, got %d", maxBuffer, r.Buffer)
-	}
-	if ok("WORKERS") && (r.Workers < 1 || r.Workers > maxWorkers) {
-		l.addf(name("WORKERS"), "must be between 1 and %d, got %d", maxWorkers, r.Workers)
-	}
-	if ok("TIMEOUT") && r.Timeout < 0 {
-		l.addf(name("TIMEOUT"), "must not be negative, got %s", r.Timeout)
-	}
-
 	if !r.JetStream() {
 		for _, suffix := range []string{"DURABLE", "MAX_DELIVER", "ACK_WAIT", "DEDUP"} {
 			if l.set(name(suffix)) {
 				l.addf(name(suffix), "only used by JetStream routes (set %s)", name("STREAM"))
 			}
 		}
-		switch {
-		case r.Queue == "none":
+		switch r.Queue {
+		case "none":
 			r.Queue = ""
-		case r.Queue == "":
+		case "":
 			r.Queue = "bridge." + r.Name
-		case strings.ContainsAny(r.Queue, " \t\r\n"):
-			l.addf(name("QUEUE"), "invalid queue group %q (no whitespace allowed)", r.Queue)
 		}
 		return r
 	}
-
 	// JetStream route: replicas share the durable consumer, not a queue group.
 	if l.set(name("QUEUE")) {
 		l.addf(name("QUEUE"), "only used by core NATS routes; replicas of a JetStream route share %s", name("DURABLE"))
 	}
 	r.Queue = ""
-	if !validJSName(r.Stream) {
-		l.addf(name("STREAM"), "invalid stream name %q (%s)", r.Stream, jsNameRules)
-	}
-	if r.Durable == "" {
-		r.Durable = "bridge-" + strings.ReplaceAll(r.Name, ".", "_")
-	} else if !validJSName(r.Durable) {
-		l.addf(name("DURABLE"), "invalid durable name %q (%s)", r.Durable, jsNameRules)
-	}
+	r.Durable = r.RouteConfig().WithDefaults().Durable
 	if ok("MAX_DELIVER") && r.MaxDeliver < 1 {
 		l.addf(name("MAX_DELIVER"), "must be at least 1, got %d", r.MaxDeliver)
-	}
-	if l.set(name("OVERFLOW")) && r.Overflow != OverflowBlock {
-		l.addf(name("OVERFLOW"), "a JetStream route never drops: it fetches only what its buffer has room for, so only %q applies", OverflowBlock)
 	}
 	if ok("ACK_WAIT") && r.AckWait <= 0 {
 		l.addf(name("ACK_WAIT"), "must be positive, got %s", r.AckWait)
 	}
-	if ok("TIMEOUT") && ok("ACK_WAIT") && r.Timeout > 0 && r.AckWait > 0 && r.Timeout >= r.AckWait {
-		l.addf(name("TIMEOUT"), "%s must be shorter than %s (%s), or a message could be redelivered while still in progress",
-			r.Timeout, name("ACK_WAIT"), r.AckWait)
-	}
 	return r
 }
 
-// checkUnique reports route names, and durable consumers of one stream,
-// used by more than one route. The later route is the one reported.
-func (l *loader) checkUnique(routes []Route) {
-	names := map[string]int{}
-	durables := map[[2]string]int{}
-	for _, r := range routes {
-		if first, dup := names[r.Name]; dup {
-			l.addf(routeVar(r.Index, "NAME"), "name %q is already used by route %d", r.Name, first)
-		} else {
-			names[r.Name] = r.Index
-		}
-		if !r.JetStream() {
+// fieldSuffix maps a bridge.RouteConfig field to the suffix of its
+// variable.
+var fieldSuffix = map[string]string{
+	"Name": "NAME", "In": "IN", "Out": "OUT", "Queue": "QUEUE", "DLQ": "DLQ", "Process": "JQ",
+	"BufferSize": "BUFFER", "Overflow": "OVERFLOW", "Workers": "WORKERS", "Timeout": "TIMEOUT",
+	"Stream": "STREAM", "Durable": "DURABLE", "MaxDeliver": "MAX_DELIVER", "AckWait": "ACK_WAIT",
+}
+
+// checkRoutes applies the rules of bridge.RouteConfig to every route and
+// between them, and reports each problem under its variable. A variable
+// that could not be parsed is reported once, for that.
+func (l *loader) checkRoutes(routes []Route) {
+	rcs := make([]bridge.RouteConfig, len(routes))
+	for i, r := range routes {
+		rcs[i] = r.RouteConfig()
+	}
+	var errs []error
+	if err := bridge.CheckRoutes(rcs); err != nil {
+		errs = unjoin(err)
+	}
+	for _, err := range errs {
+		fe, ok := errors.AsType[*bridge.FieldError](err)
+		if !ok {
+			l.internalf(err)
 			continue
 		}
-		key := [2]string{r.Stream, r.Durable}
-		if first, dup := durables[key]; dup {
-			l.addf(routeVar(r.Index, "DURABLE"), "durable %q of stream %q is already used by route %d", r.Durable, r.Stream, first)
-		} else {
-			durables[key] = r.Index
+		suffix, ok := fieldSuffix[fe.Field]
+		if !ok {
+			suffix = "IN"
 		}
+		n := routes[fe.Index].Index
+		v := routeVar(n, suffix)
+		if l.failed[v] || l.failed[routeVar(n, "NAME")] && (suffix == "QUEUE" || suffix == "DURABLE") && !l.set(v) {
+			// Reported already: as a value that does not parse, or as
+			// the name that the default was made of.
+			continue
+		}
+		msg := strings.NewReplacer(
+			"matches In ", "matches "+routeVar(n, "IN")+" ",
+			"than AckWait ", "than "+routeVar(n, "ACK_WAIT")+" ",
+			"subjectmap: ", "",
+		).Replace(fe.Err.Error())
+		l.add(v, &wrapped{msg, fe.Err})
 	}
 }
 
-// validJSName applies nats-server's rules for stream and consumer names,
-// which become file names in its store.
-func validJSName(s string) bool {
-	return s != "" && len(s) <= maxJSName && !strings.ContainsAny(s, " \t\r\n\f.*>/\\")
+// unjoin returns the errors err joins, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
-// feedsBack reports whether every subject out can map to is matched by in,
-// so that a route would consume its own output forever. Mapping functions
-// that may produce several tokens (split, slice…) make it unknowable; they
-// are assumed not to loop.
-func feedsBack(out, in string) bool {
-	tokens := strings.Split(out, ".")
-	for i, tok := range tokens {
-		switch {
-		case tok == ">":
-		case strings.HasPrefix(tok, "{{"):
-			f := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(tok, "{{")))
-			if strings.HasPrefix(f, "split") || strings.HasPrefix(f, "slice") {
-				return false
-			}
-			tokens[i] = "*"
-		case len(tok) > 1 && tok[0] == '$':
-			if _, err := strconv.Atoi(tok[1:]); err == nil {
-				tokens[i] = "*"
-			}
-		}
+// RouteConfig returns the route as the bridge runs it, with its jq program
+// as the processing stage.
+func (r Route) RouteConfig() bridge.RouteConfig {
+	rc := bridge.RouteConfig{
+		Name:       r.Name,
+		In:         r.In,
+		Out:        r.Out,
+		Queue:      r.Queue,
+		DLQ:        r.DLQ,
+		BufferSize: r.Buffer,
+		Overflow:   r.Overflow,
+		Workers:    r.Workers,
+		Timeout:    r.Timeout,
+		Stream:     r.Stream,
+		Durable:    r.Durable,
+		MaxDeliver: r.MaxDeliver,
+		AckWait:    r.AckWait,
+		NoMsgID:    r.JetStream() && !r.Dedup,
 	}
-	// SubjectMatchesFilter accepts wildcards in its first argument too, and
-	// is then true when all subjects it matches are matched by in.
-	return server.SubjectMatchesFilter(strings.Join(tokens, "."), in)
-}
-
-// compileJQ compiles a jq program. The program declares no variables, and
-// gojq gives it an empty $ENV (it never reads the process environment
-// unless asked), so a program cannot read the credentials of the bridge.
-func compileJQ(program string) (*gojq.Code, error) {
-	q, err := gojq.Parse(program)
-	if err != nil {
-		var pe *gojq.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w at offset %d", err, pe.Offset)
-		}
-		return nil, err
+	if r.Program != nil {
+		rc.Process = r.Program.Process
 	}
-	return gojq.Compile(q)
+	return rc
 }

@@ -1,4 +1,4 @@
-package metrics_test
+package bridgemetrics_test
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/natstest"
-	"github.com/natsbridge/bridge/internal/observe"
 	"github.com/natsbridge/bridge/metrics"
+	"github.com/natsbridge/bridge/metrics/bridgemetrics"
 	"github.com/natsbridge/bridge/stream"
 )
 
@@ -44,7 +44,7 @@ func TestOverloadAccounting(t *testing.T) {
 	pub := natstest.Connect(t, s)
 
 	reg := prometheus.NewPedanticRegistry()
-	m, err := metrics.New(reg)
+	m, err := bridgemetrics.New(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,17 +76,11 @@ func TestOverloadAccounting(t *testing.T) {
 		route("oldest", stream.DropOldest, 64),
 		route("block", stream.Block, 16),
 	}
-	b, err := bridge.New(nc, routes, bridge.WithHooks(observe.Hooks(m)))
+	b, err := bridge.New(nc, routes, bridge.WithHooks(bridgemetrics.Hooks(m)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.ObserveBuffers(func() []metrics.BufferStats {
-		var out []metrics.BufferStats
-		for _, s := range b.Buffers() {
-			out = append(out, metrics.BufferStats{Route: s.Route, Depth: s.Len, Capacity: s.Cap})
-		}
-		return out
-	})
+	reg.MustRegister(bridgemetrics.NewStatsCollector(b))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
@@ -116,7 +110,7 @@ func TestOverloadAccounting(t *testing.T) {
 				return fmt.Errorf("route %s: %v in", name, in)
 			}
 		}
-		if d := g.get("bridge_messages_dropped_total", "block", metrics.DropSlowConsumer); d == 0 {
+		if d := g.get("bridge_messages_dropped_total", "block", string(bridge.ReasonSlowConsumer)); d == 0 {
 			return errors.New("route block: no slow consumer drops yet")
 		}
 		return nil
@@ -145,7 +139,7 @@ func TestOverloadAccounting(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"newest", "oldest"} {
-		if d := g.get("bridge_messages_dropped_total", name, metrics.DropOverflow); d == 0 {
+		if d := g.get("bridge_messages_dropped_total", name, string(bridge.ReasonOverflow)); d == 0 {
 			t.Errorf("route %s: no overflow drops", name)
 		}
 	}
@@ -153,7 +147,7 @@ func TestOverloadAccounting(t *testing.T) {
 	for _, rc := range routes {
 		processed += g.get("bridge_messages_processed_total", rc.Name, "")
 		filtered += g.get("bridge_messages_filtered_total", rc.Name, "")
-		failed += g.get("bridge_messages_failed_total", rc.Name, metrics.FailGenerator)
+		failed += g.get("bridge_messages_failed_total", rc.Name, string(bridge.ReasonGenerator))
 	}
 	if processed == 0 || filtered == 0 || failed == 0 {
 		t.Errorf("processed %v, filtered %v, failed %v: want every outcome", processed, filtered, failed)
