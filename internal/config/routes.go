@@ -11,7 +11,6 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/itchyny/gojq"
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/natsbridge/bridge/internal/subjectmap"
 )
@@ -134,7 +133,7 @@ func (l *loader) route(n int) Route {
 
 	inValid := false
 	if ok("IN") {
-		if inValid = server.IsValidSubject(r.In); !inValid {
+		if inValid = subjectmap.ValidSubject(r.In); !inValid {
 			l.addf(name("IN"), "invalid subject %q", r.In)
 		}
 	}
@@ -143,7 +142,7 @@ func (l *loader) route(n int) Route {
 		switch {
 		case err != nil:
 			l.add(name("OUT"), &wrapped{strings.TrimPrefix(err.Error(), "subjectmap: "), err})
-		case feedsBack(r.Out, r.In):
+		case m.FeedsBack():
 			l.addf(name("OUT"), "every subject it maps to matches %s %q: messages would loop", name("IN"), r.In)
 		default:
 			r.Mapping = m
@@ -160,9 +159,9 @@ func (l *loader) route(n int) Route {
 
 	if r.DLQ != "" {
 		switch {
-		case !server.IsValidPublishSubject(r.DLQ):
+		case !subjectmap.ValidLiteral(r.DLQ):
 			l.addf(name("DLQ"), "invalid subject %q (want a subject without wildcards)", r.DLQ)
-		case inValid && server.SubjectMatchesFilter(r.DLQ, r.In):
+		case inValid && subjectmap.Matches(r.DLQ, r.In):
 			l.addf(name("DLQ"), "%q matches %s %q: dead letters would be processed again", r.DLQ, name("IN"), r.In)
 		}
 	}
@@ -250,32 +249,6 @@ func (l *loader) checkUnique(routes []Route) {
 // which become file names in its store.
 func validJSName(s string) bool {
 	return s != "" && len(s) <= maxJSName && !strings.ContainsAny(s, " \t\r\n\f.*>/\\")
-}
-
-// feedsBack reports whether every subject out can map to is matched by in,
-// so that a route would consume its own output forever. Mapping functions
-// that may produce several tokens (split, slice…) make it unknowable; they
-// are assumed not to loop.
-func feedsBack(out, in string) bool {
-	tokens := strings.Split(out, ".")
-	for i, tok := range tokens {
-		switch {
-		case tok == ">":
-		case strings.HasPrefix(tok, "{{"):
-			f := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(tok, "{{")))
-			if strings.HasPrefix(f, "split") || strings.HasPrefix(f, "slice") {
-				return false
-			}
-			tokens[i] = "*"
-		case len(tok) > 1 && tok[0] == '$':
-			if _, err := strconv.Atoi(tok[1:]); err == nil {
-				tokens[i] = "*"
-			}
-		}
-	}
-	// SubjectMatchesFilter accepts wildcards in its first argument too, and
-	// is then true when all subjects it matches are matched by in.
-	return server.SubjectMatchesFilter(strings.Join(tokens, "."), in)
 }
 
 // compileJQ compiles a jq program. The program declares no variables, and
