@@ -11,10 +11,15 @@ func (s *Status) Snapshot() Snapshot {
 	families, err := s.g.Gather()
 	now := read(time.Now(), families)
 
+	// The base is the oldest reading within the window, so that the rates
+	// span a little less than the window, never more.
 	s.mu.Lock()
 	var base *reading
-	if len(s.history) > 0 {
-		base = s.history[0]
+	for _, rd := range s.history {
+		if !rd.at.Before(now.at.Add(-s.opts.window)) {
+			base = rd
+			break
+		}
 	}
 	s.mu.Unlock()
 	span := 0.0
@@ -30,7 +35,7 @@ func (s *Status) Snapshot() Snapshot {
 		Time:          now.at.UTC(),
 		Version:       now.version,
 		Started:       now.started,
-		WindowSeconds: span,
+		WindowSeconds: math.Round(span*1000) / 1000,
 		Connections:   now.connections,
 		Routes:        make([]RouteStatus, 0, len(s.routes)),
 	}

@@ -18,7 +18,7 @@ type Status struct {
 	failures map[string]*ring // one per route, made by New
 
 	mu      sync.Mutex
-	history []*reading // oldest first, spanning about one window
+	history []*reading // oldest first, spanning at most one window
 	state   int        // idle, running, stopped
 	stop    chan struct{}
 	done    chan struct{}
@@ -105,9 +105,8 @@ func (s *Status) sample(stop <-chan struct{}, done chan<- struct{}) {
 		rd := s.gather()
 		s.mu.Lock()
 		s.history = append(s.history, rd)
-		// Keep the newest reading that is at least a window old as the
-		// base of the rates, and everything after it.
-		for len(s.history) > 1 && !s.history[1].at.After(rd.at.Add(-s.opts.window)) {
+		// Drop the readings older than a window: no snapshot can use them.
+		for len(s.history) > 1 && s.history[0].at.Before(rd.at.Add(-s.opts.window)) {
 			s.history[0] = nil
 			s.history = s.history[1:]
 		}
