@@ -13,7 +13,10 @@
 // the caller (names, subjects and kind come from the configuration, not from
 // metrics). Failures carry what a counter cannot, the subject and the error
 // text, so the route hooks feed them through [Status.Failed] into a small
-// ring per route. No payload bytes are kept.
+// ring per route. No payload bytes are kept; the error text is the one the
+// bridge logs, which can quote a little of the input (gojq's type errors show
+// up to 30 bytes of the value, encoding/json's syntax errors the offending
+// character), and is cut at 512 bytes.
 //
 // # Rates
 //

@@ -73,8 +73,8 @@ type RouteStatus struct {
 	Rates *Rates `json:"rates"`
 	// Buffer is nil while the bridge reports no buffer for the route.
 	Buffer *Buffer `json:"buffer"`
-	// Pending is the number of messages the NATS client holds for the
-	// route (bridge_pending_messages); nil when not reported.
+	// Pending is the route's bridge_pending_messages; nil when the
+	// metrics do not have it.
 	Pending *float64 `json:"pending"`
 	// Latency is nil when no output was timed during the window.
 	Latency *Latency `json:"latency_seconds"`
