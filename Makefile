@@ -29,9 +29,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 COMPOSE   ?= docker compose -f deploy/docker-compose.yml
 # The root module is the library embedders download. Test-only modules with
-# heavy dependencies (compose-go, YAML, fault-injection tools) live beside it,
-# each with a go.mod of its own that replaces the root with ../.
-MODULES   := . deploy test/fault
+# heavy dependencies (compose-go, YAML, fault-injection tools, chromedp) live
+# beside it, each with a go.mod of its own that replaces the root with ../.
+MODULES   := . deploy test/fault test/browser
 
 .PHONY: all build run test test-short bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down
 

@@ -18,6 +18,7 @@ import (
 	"github.com/natsbridge/bridge/bridge"
 	"github.com/natsbridge/bridge/internal/config"
 	"github.com/natsbridge/bridge/internal/embedded"
+	"github.com/natsbridge/bridge/internal/status"
 	"github.com/natsbridge/bridge/metrics"
 	"github.com/natsbridge/bridge/metrics/bridgemetrics"
 )
@@ -45,10 +46,14 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	var (
 		reg *prometheus.Registry
 		m   *metrics.Metrics // nil: no metrics, no hooks
+		st  *status.Status   // nil: no status page
 	)
 	if cfg.Service.MetricsAddr != "" {
 		var err error
 		if reg, m, err = newMetrics(versionString()); err != nil {
+			return err
+		}
+		if st, err = status.New(reg, statusRoutes(cfg)); err != nil {
 			return err
 		}
 	}
@@ -62,7 +67,8 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	b, err := bridge.New(nc, routeConfigs(cfg),
 		bridge.WithLogger(logger),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
-		bridge.WithHooks(bridgemetrics.Hooks(m)))
+		// The status page's recent failures come from here.
+		bridge.WithHooks(recordFailures(bridgemetrics.Hooks(m), st)))
 	if err != nil {
 		return err
 	}
@@ -78,12 +84,14 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	stopHTTP := func() {}
 	if addr := cfg.Service.MetricsAddr; addr != "" {
-		srv := &http.Server{Handler: httpHandler(reg, b), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: httpHandler(reg, b, st), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("BRIDGE_METRICS_ADDR: %w", err)
 		}
 		logger.Info("serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
+		logger.Info("status page at http://" + ln.Addr().String() + "/")
+		st.Start()
 		g.Go(func() error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("metrics server: %w", err)
@@ -94,6 +102,7 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			_ = srv.Shutdown(sctx)
+			st.Stop()
 		}
 	}
 	g.Go(func() error {
@@ -206,9 +215,11 @@ func routeConfigs(cfg *config.Config) []bridge.RouteConfig {
 	return out
 }
 
-// httpHandler serves metrics and the health endpoints.
-func httpHandler(reg *prometheus.Registry, b *bridge.Bridge) http.Handler {
+// httpHandler serves metrics, the health endpoints and the status page.
+func httpHandler(reg *prometheus.Registry, b *bridge.Bridge, st *status.Status) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", st.PageHandler())
+	mux.Handle("GET /status", st.JSONHandler())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")

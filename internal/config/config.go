@@ -56,7 +56,7 @@ type EmbeddedConfig struct {
 
 // ServiceConfig holds the settings of the bridge process itself.
 type ServiceConfig struct {
-	MetricsAddr     string        `env:"BRIDGE_METRICS_ADDR" envDefault:":9090" help:"'host:port' of the HTTP server for '/metrics', '/healthz' and '/readyz'. Set it to the empty string to disable the server."`
+	MetricsAddr     string        `env:"BRIDGE_METRICS_ADDR" envDefault:":9090" help:"'host:port' of the HTTP server for '/metrics', '/healthz', '/readyz' and the status page ('/', and '/status' as JSON). Set it to the empty string to disable the server."`
 	ShutdownTimeout time.Duration `env:"BRIDGE_SHUTDOWN_TIMEOUT" envDefault:"30s" help:"How long a graceful shutdown may take to finish in-flight messages before the bridge exits anyway; must be positive."`
 	Log             LogConfig
 }

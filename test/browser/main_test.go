@@ -1,0 +1,40 @@
+package browser_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// bridgeBin is the bridge binary built by TestMain.
+var bridgeBin string
+
+// TestMain builds the bridge once and checks for leaked goroutines.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "browser-bridge-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "browser:", err)
+		os.Exit(1)
+	}
+	bridgeBin = filepath.Join(dir, "bridge")
+	// Built in the root module, with its go.sum and versions: the binary
+	// users get, not one resolved against this module's dependencies.
+	build := exec.Command("go", "build", "-o", bridgeBin, "./cmd/bridge")
+	build.Dir = filepath.Join("..", "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "browser: building the bridge (these tests need go on PATH):", err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	goleak.VerifyTestMain(m,
+		goleak.Cleanup(func(int) { _ = os.RemoveAll(dir) }),
+		// nats-server keeps a few process-wide goroutines once started.
+		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server.(*Server).startGoroutine.func1"),
+		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*stree).startFlushLoop"),
+	)
+}
