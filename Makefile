@@ -4,8 +4,10 @@
 #   make test        vet, all tests with the race detector, every benchmark
 #                    once (what CI runs)
 #   make test-short  the same, skipping the slow end-to-end tests
-#   make bench       bridge binary vs a bare nats.go relay (bench/README.md);
-#                    BENCH_FLAGS="-quick" for a smoke test
+#   make bench       bridge binary vs bare nats.go relays and the peers, Bento
+#                    and Watermill, built from bench/peers (bench/README.md);
+#                    BENCH_FLAGS="-quick" for a smoke test, "-peers=false"
+#                    to leave the peers out
 #   make bench-go    Go micro-benchmarks of stream/ and artifact/
 #   make bench-profile  CPU and memory profiles of the bridge's hot path
 #                    (BENCH_PROFILE=BridgeJetStream BENCH_PROFILE_N=400000x
@@ -32,6 +34,10 @@ COMPOSE   ?= docker compose -f deploy/docker-compose.yml
 # heavy dependencies (compose-go, YAML, fault-injection tools, chromedp) live
 # beside it, each with a go.mod of its own that replaces the root with ../.
 MODULES   := . deploy test/fault test/browser
+# The benchmark's peers (Bento, Watermill): a module each, with the
+# requirements of its release; only make bench builds them, neither make
+# test nor the library's module graph carries them.
+PEERS_MODULES := bench/peers/bento bench/peers/watermill
 
 .PHONY: all build run test test-short bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down
 
@@ -79,7 +85,7 @@ docs:
 	$(GO) generate ./internal/config/
 
 tidy-check:
-	@set -e; for m in $(MODULES); do (cd $$m && $(GO) mod tidy); done
+	@set -e; for m in $(MODULES) $(PEERS_MODULES); do (cd $$m && $(GO) mod tidy); done
 	git diff --exit-code -- '*go.mod' '*go.sum'
 
 compose-up:

@@ -1,19 +1,21 @@
-// Command bench measures the bridge binary against a bare nats.go relay on
-// the same freshly started NATS server, and reports the ratio bridge/relay
-// of each figure. `make bench` runs it; bench/README.md explains the
-// figures.
+// Command bench measures the bridge binary against bare nats.go relays and
+// against peers (Bento, Watermill) on the same freshly started NATS
+// server, and reports each contender's figures side by side, with their
+// ratios to the scenario's reference contender. `make bench` runs it;
+// bench/README.md explains the scenarios and the figures.
 //
 // It builds the relays and a NATS server (bench/natsserver) into a
-// temporary directory, starts the server as a process of its own, and then,
-// for each repetition, runs every scenario of the table in scenario.go
-// once with each system, alternating which goes first. Each run starts a
-// fresh bridge or relay process; the publisher and the subscriber are this
-// program. Figures are medians over the repetitions. It writes
-// latest.md, latest.json and latest.svg to -out.
+// temporary directory, and the peers from their own module (bench/peers;
+// a peer that does not build is reported as unavailable), starts the
+// server as a process of its own, and then, for each repetition, runs
+// every scenario of the table in scenario.go once with each contender,
+// rotating which goes first. Each run starts a fresh process; the
+// publisher and the subscriber are this program. Figures are medians over
+// the repetitions. It writes latest.md, latest.json and latest.svg to -out.
 //
 // Usage:
 //
-//	bench [-quick] [-reps 3] [-n 1000000] [-run regexp] [-bridge bin/bridge] ...
+//	bench [-quick] [-reps 3] [-n 1000000] [-run regexp] [-contenders regexp] [-peers=false] [-bridge bin/bridge] ...
 //
 // Run bench -h for every flag.
 package main
@@ -50,6 +52,8 @@ type config struct {
 	warmup    time.Duration
 	idle      time.Duration
 	run       *regexp.Regexp
+	only      *regexp.Regexp // contenders
+	peers     bool
 	out       string
 	jsStorage string
 	quick     bool
@@ -79,16 +83,22 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured start of the fixed-rate run")
 	fs.DurationVar(&c.idle, "drain", 2*time.Second, "after publishing, stop waiting for output once none has arrived for this long")
 	run := fs.String("run", "", "only the scenarios whose name matches this `regexp`")
+	only := fs.String("contenders", "", "only the contenders whose name matches this `regexp` (and each scenario's reference)")
+	fs.BoolVar(&c.peers, "peers", true, "run the peers (Bento, Watermill) built from bench/peers; false leaves them out")
 	fs.StringVar(&c.out, "out", "bench/results", "directory for latest.md, latest.json and latest.svg (relative to the module root)")
 	fs.StringVar(&c.jsStorage, "js-storage", "memory", "storage of the JetStream scenario's streams: memory or file")
 	fs.BoolVar(&c.quick, "quick", false, "smoke test: 1 repetition, 100k-message bursts, 20k JetStream backlog, 1s of latency (explicit flags win)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binaries, JetStream store)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: bench [flags]\n\nMeasures the bridge against a bare nats.go relay; see bench/README.md.\nScenarios:")
+		fmt.Fprintf(fs.Output(), "Usage: bench [flags]\n\nMeasures the bridge against bare nats.go relays and peers; see bench/README.md.\nScenarios and their contenders:\n")
 		for _, s := range scenarios {
-			fmt.Fprintf(fs.Output(), " %s", s.name)
+			fmt.Fprintf(fs.Output(), "  %-24s", s.name)
+			for _, c := range s.contenders {
+				fmt.Fprintf(fs.Output(), " %s", c.name)
+			}
+			fmt.Fprintln(fs.Output())
 		}
-		fmt.Fprintf(fs.Output(), "\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -111,6 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	var err error
 	if c.run, err = regexp.Compile(*run); err != nil {
 		return nil, fmt.Errorf("-run: %w", err)
+	}
+	if c.only, err = regexp.Compile(*only); err != nil {
+		return nil, fmt.Errorf("-contenders: %w", err)
 	}
 	switch {
 	case c.reps < 1 || c.n < 1 || c.jsN < 1:
@@ -144,8 +157,14 @@ func main() {
 type driver struct {
 	cfg  *config
 	root string
+	tmp  string // binaries, configuration files, the JetStream store
 	bins struct{ natsserver, relay, jsrelay string }
-	srv  *subproc.Server
+	// peers are the programs of bench/peers, built or not.
+	peers map[system]peer
+	// rejected holds, by "scenario/contender", why the bridge rejected a
+	// contender's configuration.
+	rejected map[string]string
+	srv      *subproc.Server
 	// base is the clock of send times in payloads.
 	base time.Time
 
@@ -159,7 +178,7 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d := &driver{cfg: c, root: root, base: time.Now()}
+	d := &driver{cfg: c, root: root, base: time.Now(), rejected: map[string]string{}}
 	if !filepath.IsAbs(c.out) {
 		c.out = filepath.Join(root, c.out)
 	}
@@ -171,6 +190,11 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "bench: keeping", tmp)
 	} else {
 		defer os.RemoveAll(tmp)
+	}
+	d.tmp = tmp
+	selected := selectScenarios(c)
+	if len(selected) == 0 {
+		return fmt.Errorf("-run %q matches no scenario", c.run)
 	}
 
 	fmt.Fprintln(stderr, "bench: building the relays and the NATS server")
@@ -190,6 +214,7 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		}
 		c.bridge = b[0]
 	}
+	d.peers = buildPeers(ctx, root, tmp, selected, stderr)
 
 	m := collectMachine(ctx, root, c)
 	d.srv, err = subproc.StartServer(ctx, d.bins.natsserver, "-js", "-store", filepath.Join(tmp, "jetstream"))
@@ -213,28 +238,18 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	var selected []scenario
-	for _, s := range scenarios {
-		if c.run.MatchString(s.name) {
-			selected = append(selected, s)
-		}
-	}
-	if len(selected) == 0 {
-		return fmt.Errorf("-run %q matches no scenario", c.run)
-	}
 	var runs []Run
 	for rep := range c.reps {
 		for i, s := range selected {
-			order := []string{sysBridge, sysRelay}
-			if (rep+i)%2 == 1 {
-				order = []string{sysRelay, sysBridge}
-			}
-			for _, sys := range order {
+			// Rotate the order, so that no contender always runs first
+			// (on a cold server) or right after the heaviest.
+			k := (rep + i) % len(s.contenders)
+			for _, ct := range append(s.contenders[k:len(s.contenders):len(s.contenders)], s.contenders[:k]...) {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				r := d.measure(ctx, rep, s, sys)
-				fmt.Fprintf(stderr, "bench: [%d/%d] %-18s %-6s %s\n", rep+1, c.reps, s.name, sys, r.oneLine())
+				r := d.measure(ctx, rep, s, ct)
+				fmt.Fprintf(stderr, "bench: [%d/%d] %-22s %-13s %s\n", rep+1, c.reps, s.name, ct.name, r.oneLine())
 				runs = append(runs, r)
 			}
 		}
@@ -249,6 +264,26 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\nwritten: %s\n", strings.Join([]string{
 		filepath.Join(c.out, "latest.md"), filepath.Join(c.out, "latest.json"), filepath.Join(c.out, "latest.svg")}, ", "))
 	return nil
+}
+
+// selectScenarios returns the scenarios -run selects, each with the
+// contenders -contenders and -peers leave (the reference always stays).
+func selectScenarios(c *config) []scenario {
+	var selected []scenario
+	for _, s := range scenarios {
+		if !c.run.MatchString(s.name) {
+			continue
+		}
+		var keep []contender
+		for _, ct := range s.contenders {
+			if ct.name == s.reference || (c.only.MatchString(ct.name) && (c.peers || !ct.sys.isPeer())) {
+				keep = append(keep, ct)
+			}
+		}
+		s.contenders = keep
+		selected = append(selected, s)
+	}
+	return selected
 }
 
 // oneLine is a progress line.

@@ -10,8 +10,8 @@ import (
 // receiver counts what arrives on the output subject of one run: distinct
 // sequence numbers, duplicates, and, when asked, latencies.
 type receiver struct {
-	json bool
-	base time.Time // the clock base of send times
+	format format
+	base   time.Time // the clock base of send times
 	// latFrom is the first sequence number whose latency is recorded (the
 	// ones before warm up); latency recording is off when it is negative.
 	latFrom int64
@@ -21,20 +21,25 @@ type receiver struct {
 	unique  int64
 	dups    int64
 	probes  int64
+	fences  int64
 	foreign int64 // not a payload, or out of range
 	first   time.Time
 	last    time.Time
 	lat     []time.Duration
+	// firstCh is closed when the first payload arrives, fenceCh when the
+	// first fence does.
 	firstCh chan struct{}
+	fenceCh chan struct{}
 }
 
-func newReceiver(jsonFormat bool, base time.Time, n int, latFrom int64) *receiver {
+func newReceiver(f format, base time.Time, n int, latFrom int64) *receiver {
 	r := &receiver{
-		json:    jsonFormat,
+		format:  f,
 		base:    base,
 		latFrom: latFrom,
 		seen:    make([]uint64, (n+63)/64),
 		firstCh: make(chan struct{}),
+		fenceCh: make(chan struct{}),
 	}
 	if latFrom >= 0 {
 		r.lat = make([]time.Duration, 0, max(n-int(latFrom), 0))
@@ -49,7 +54,7 @@ func (r *receiver) handle(m *nats.Msg) {
 
 // add records a payload that arrived at now.
 func (r *receiver) add(data []byte, now time.Time) {
-	seq, sent, ok := decode(r.json, data)
+	seq, sent, ok := decode(r.format, data)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -58,6 +63,12 @@ func (r *receiver) add(data []byte, now time.Time) {
 		return
 	case seq == probeSeq:
 		r.probes++
+		return
+	case seq == fenceSeq:
+		if r.fences == 0 {
+			close(r.fenceCh)
+		}
+		r.fences++
 		return
 	case seq >= uint64(len(r.seen))*64:
 		r.foreign++
@@ -82,14 +93,14 @@ func (r *receiver) add(data []byte, now time.Time) {
 
 // counts is a snapshot of a receiver.
 type counts struct {
-	unique, dups, probes, foreign int64
-	first, last                   time.Time
+	unique, dups, probes, fences, foreign int64
+	first, last                           time.Time
 }
 
 func (r *receiver) counts() counts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return counts{r.unique, r.dups, r.probes, r.foreign, r.first, r.last}
+	return counts{r.unique, r.dups, r.probes, r.fences, r.foreign, r.first, r.last}
 }
 
 // latencies returns the recorded latencies; call it once the subscription

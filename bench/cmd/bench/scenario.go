@@ -1,11 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"math"
-)
-
-// kind is how a scenario loads the system under test.
+// kind is how a scenario loads the systems under test.
 type kind int
 
 const (
@@ -18,26 +13,69 @@ const (
 	jsBacklog
 )
 
-// scenario is one row of the scenario table: a load, the payload, and how
-// the bridge is configured for it. Every scenario runs both systems, the
-// bridge and its relay (relay, or jsrelay for JetStream).
+// scenario is one row of the scenario table: a load, the payload, how
+// bridge routes are configured for it, and the contenders, each run once per
+// repetition on the same load.
 type scenario struct {
-	name  string // identifier, used in subjects, files and -run
-	title string // for people
-	kind  kind
-	size  int  // payload bytes
-	json  bool // JSON payload instead of binary
-	// jq is the bridge route's BRIDGE_ROUTE_0_JQ; the relay forwards
-	// payloads as they are.
-	jq string
-	// jetStream makes the bridge route a JetStream route
-	// (BRIDGE_ROUTE_0_STREAM) and the relay jsrelay.
-	jetStream bool
-	// relayArgs are extra arguments for the relay, bridgeEnv extra
-	// VAR=value settings for the bridge.
-	relayArgs []string
+	name   string // identifier, used in subjects, files and -run
+	title  string // for people
+	kind   kind
+	size   int // payload bytes
+	format format
+	// share is the fraction of -n a burst publishes (0: all of it).
+	share float64
+	// jq returns the bridge routes' BRIDGE_ROUTE_0_JQ for a run's subjects
+	// (nil: none).
+	jq func(n names) string
+	// routed: outputs go to subjects chosen per message below the run's
+	// output prefix (names.out is a pattern such as "….out.>", which the
+	// receiver subscribes to); systems that do not route publish to
+	// names.fixed below it.
+	routed bool
+	// bridgeEnv is extra VAR=value settings for every bridge contender.
 	bridgeEnv []string
+	// contenders run in this order in the first repetition, rotated in
+	// the next ones.
+	contenders []contender
+	// reference is the contender every other is divided by in the ratio
+	// columns.
+	reference string
 	goals     []goal
+}
+
+// count returns the number of messages a run of s publishes.
+func (s scenario) count(c *config) int {
+	switch s.kind {
+	case paced:
+		return int(c.rate*c.warmup.Seconds()) + int(c.rate*c.latency.Seconds())
+	case jsBacklog:
+		return c.jsN
+	}
+	if s.share > 0 {
+		return max(int(float64(c.n)*s.share), 1)
+	}
+	return c.n
+}
+
+// contender returns the contender called name, and false if there is none.
+func (s scenario) contender(name string) (contender, bool) {
+	for _, c := range s.contenders {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return contender{}, false
+}
+
+// The jq scenario's workload (issue 12): a program that keeps three fields
+// and computes a fourth, as jq and as the equivalent Bloblang mapping.
+const (
+	recordProgram = `{seq: .seq, t: .t, id: .id, v: (.v * 2)}`
+	recordMapping = `root = {"seq": this.seq, "t": this.t, "id": this.id, "v": this.v * 2}`
+)
+
+func fixedJQ(program string) func(names) string {
+	return func(names) string { return program }
 }
 
 // scenarios is the table `make bench` runs, in order. Adding a case is
@@ -45,159 +83,90 @@ type scenario struct {
 var scenarios = []scenario{
 	{
 		name: "passthrough-128B", title: "passthrough, 128 B burst", kind: burst, size: 128,
-		goals: []goal{ratioAtLeast("throughput", 0.95), zero("lost"), ratioAtMost("cpu", 1.2)},
+		contenders: []contender{plainRelay(), bridgeDefaults(), watermill()},
+		reference:  "relay",
+		goals: []goal{
+			atLeast("bridge", "throughput", 0.95, "relay"), zero("bridge", "lost"),
+			atMost("bridge", "cpu", 1.2, "relay"),
+		},
 	},
 	{
 		name: "passthrough-1KiB", title: "passthrough, 1 KiB burst", kind: burst, size: 1024,
-		goals: []goal{ratioAtLeast("throughput", 0.95), zero("lost"), ratioAtMost("cpu", 1.2)},
+		contenders: []contender{plainRelay(), bridgeDefaults()},
+		reference:  "relay",
+		goals: []goal{
+			atLeast("bridge", "throughput", 0.95, "relay"), zero("bridge", "lost"),
+			atMost("bridge", "cpu", 1.2, "relay"),
+		},
 	},
 	{
 		name: "latency-20k", title: "passthrough, 128 B at a fixed rate", kind: paced, size: 128,
-		goals: []goal{withinOf("p50", 40), zero("lost")},
+		contenders: []contender{plainRelay(), bridgeDefaults()},
+		reference:  "relay",
+		goals:      []goal{within("bridge", "p50", 40, "relay"), zero("bridge", "lost")},
 	},
 	{
-		name: "jq-map", title: "jq {id: .id, v: .v}, 128 B JSON burst", kind: burst, size: 128, json: true,
-		jq: "{id: .id, v: .v}",
+		// Issue 12: half a million records through one program, against
+		// the same program hand-wired into a nats.go callback (the floor)
+		// and against Bento.
+		name: "jq-record", title: "jq " + recordProgram + ", 128 B JSON records, burst of n/2",
+		kind: burst, size: 128, format: recordFormat, share: 0.5,
+		jq: fixedJQ(recordProgram),
+		contenders: []contender{
+			plainRelay(),
+			relayWith("relay-json", "bare relay, encoding/json into a map, object built by hand", "-map", "json"),
+			relayWith("relay-gojq", "bare relay running the program with gojq", "-map", "gojq", "-jq", recordProgram),
+			bridgeDefaults(),
+			bridgeWith("bridge-w2", "the bridge, WORKERS=2", "BRIDGE_ROUTE_0_WORKERS=2"),
+			bento("bento-jq", "Bento 1.10.0 jq processor", "jq", recordProgram),
+			bento("bento-mapping", "Bento 1.10.0 Bloblang mapping", "mapping", recordMapping),
+		},
+		reference: "relay-gojq",
+		goals: []goal{
+			atLeast("bridge", "throughput", 1.3, "relay-gojq"), atMost("bridge", "cpu", 0.8, "relay-gojq"),
+			atLeast("bridge", "throughput", 4, "bento-jq"), atLeast("bridge", "throughput", 3, "bento-mapping"),
+		},
 	},
 	{
-		name: "jetstream-128B", title: "JetStream at-least-once, 128 B backlog", kind: jsBacklog, size: 128,
-		jetStream: true,
-		goals:     []goal{ratioAtLeast("throughput", 0.8), zero("lost")},
+		// Issue 11's message mode, used only to choose the output subject
+		// from a field: the payload goes out as it came.
+		name: "message-subject", title: "message mode: subject from a field, payload unchanged, 128 B JSON burst of n/2",
+		kind: burst, size: 128, format: kindedFormat, share: 0.5, routed: true,
+		jq: func(n names) string {
+			return `{subject: ("` + n.outPrefix + `." + .kind)}`
+		},
+		bridgeEnv:  []string{"BRIDGE_ROUTE_0_EMIT=message"},
+		contenders: []contender{plainRelay(), bridgeDefaults()},
+		reference:  "relay",
+		goals:      []goal{atLeast("bridge", "throughput", 0.5, "relay")},
 	},
 	{
-		// The bridge gives every output a Nats-Msg-Id, unless told not to:
-		// then it does what the bare relay does.
-		name: "jetstream-nodedup-128B", title: "JetStream, bridge with DEDUP=false", kind: jsBacklog, size: 128,
-		jetStream: true, bridgeEnv: []string{"BRIDGE_ROUTE_0_DEDUP=false"},
-		goals: []goal{ratioAtLeast("throughput", 0.8), zero("lost")},
+		// The bridge's defaults: every output carries a Nats-Msg-Id, so
+		// the output stream drops the copies a redelivery makes (exactly
+		// once into the stream). The relay sets no Nats-Msg-Id.
+		name: "jetstream-128B", title: "JetStream, bridge defaults (exactly once into the output stream), 128 B backlog",
+		kind: jsBacklog, size: 128,
+		contenders: []contender{jsRelay(), bridgeDefaults()},
+		reference:  "relay",
+		goals:      []goal{atLeast("bridge", "throughput", 0.8, "relay"), zero("bridge", "lost")},
 	},
 	{
-		// The bridge gives every output a Nats-Msg-Id, so that the output
-		// stream drops the copies a redelivery makes: exactly once into
-		// the stream. This relay does the same, to show what that costs
-		// and what the bridge costs beyond it. The bridge runs with its
-		// defaults.
-		name: "jetstream-dedup-128B", title: "JetStream, the relay also sets Nats-Msg-Id", kind: jsBacklog, size: 128,
-		jetStream: true, relayArgs: []string{"-msg-id"},
-		goals: []goal{zero("lost")},
+		// Told not to, the bridge does what the bare relay does: at least
+		// once.
+		name: "jetstream-nodedup-128B", title: "JetStream, bridge with DEDUP=false (at least once, like the relay)",
+		kind: jsBacklog, size: 128, bridgeEnv: []string{"BRIDGE_ROUTE_0_DEDUP=false"},
+		contenders: []contender{jsRelay(), bridgeDefaults()},
+		reference:  "relay",
+		goals:      []goal{atLeast("bridge", "throughput", 0.8, "relay"), zero("bridge", "lost")},
 	},
-}
-
-// figure is one measured quantity of a run.
-type figure struct {
-	key    string
-	label  string
-	higher bool // higher is better
-	format func(float64) string
-	// ratio: the bridge/relay ratio means something (not for counts that
-	// are usually zero).
-	ratio bool
-}
-
-var figureList = []figure{
-	{"throughput", "throughput (msg/s)", true, fmtCount, true},
-	{"p50", "latency p50 (µs)", false, fmtMicros, true},
-	{"p99", "latency p99 (µs)", false, fmtMicros, true},
-	{"p999", "latency p99.9 (µs)", false, fmtMicros, true},
-	{"lost", "messages lost", false, fmtCount, false},
-	{"cpu", "CPU s per M msgs", false, fmtFixed(3), true},
-	{"rss", "peak RSS (MiB)", false, fmtFixed(1), true},
-}
-
-func figureByKey(key string) figure {
-	for _, f := range figureList {
-		if f.key == key {
-			return f
-		}
-	}
-	panic("unknown figure " + key)
-}
-
-// figures returns the figures a scenario reports, in table order.
-func (s scenario) figures() []figure {
-	keys := []string{"throughput", "lost", "cpu", "rss"}
-	if s.kind == paced {
-		keys = []string{"p50", "p99", "p999", "lost", "cpu", "rss"}
-	}
-	fs := make([]figure, len(keys))
-	for i, k := range keys {
-		fs[i] = figureByKey(k)
-	}
-	return fs
-}
-
-// goal is a target for one figure of a scenario. Goals are reported, never
-// asserted.
-type goal struct {
-	figure string
-	text   string
-	// met reports whether the medians meet the goal.
-	met func(bridge, relay float64) bool
-	// mark is where the goal sits on the ratio chart, given the relay's
-	// median; NaN for none.
-	mark func(relay float64) float64
-}
-
-func ratioAtLeast(fig string, r float64) goal {
-	return goal{fig, fmt.Sprintf("≥ %g× relay", r),
-		func(b, rl float64) bool { return b >= r*rl },
-		func(float64) float64 { return r }}
-}
-
-func ratioAtMost(fig string, r float64) goal {
-	return goal{fig, fmt.Sprintf("≤ %g× relay", r),
-		func(b, rl float64) bool { return b <= r*rl },
-		func(float64) float64 { return r }}
-}
-
-// withinOf: the bridge's figure is at most us microseconds above the
-// relay's.
-func withinOf(fig string, us float64) goal {
-	return goal{fig, fmt.Sprintf("≤ relay + %g µs", us),
-		func(b, rl float64) bool { return b-rl <= us },
-		func(rl float64) float64 { return (rl + us) / rl }}
-}
-
-func zero(fig string) goal {
-	return goal{fig, "0",
-		func(b, _ float64) bool { return b == 0 },
-		func(float64) float64 { return math.NaN() }}
-}
-
-func fmtCount(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	// Thousands separated by commas.
-	s := fmt.Sprintf("%.0f", math.Abs(v))
-	var out []byte
-	for i, c := range []byte(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, c)
-	}
-	if v < 0 {
-		return "-" + string(out)
-	}
-	return string(out)
-}
-
-func fmtMicros(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	if v >= 100 {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
-func fmtFixed(prec int) func(float64) string {
-	return func(v float64) string {
-		if math.IsNaN(v) {
-			return "–"
-		}
-		return fmt.Sprintf("%.*f", prec, v)
-	}
+	{
+		// This relay sets a Nats-Msg-Id too, to show what exactly once
+		// costs the server and what the bridge costs beyond it. The bridge
+		// runs with its defaults.
+		name: "jetstream-dedup-128B", title: "JetStream, the relay also sets Nats-Msg-Id",
+		kind: jsBacklog, size: 128,
+		contenders: []contender{jsRelay("-msg-id"), bridgeDefaults()},
+		reference:  "relay",
+		goals:      []goal{zero("bridge", "lost")},
+	},
 }

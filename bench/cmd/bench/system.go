@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,27 +17,32 @@ import (
 	"github.com/natsbridge/bridge/bench/internal/subproc"
 )
 
-// The systems under test.
-const (
-	sysBridge = "bridge"
-	sysRelay  = "relay"
-)
-
 // names of one run's subjects, stream and consumer.
 type names struct {
-	in, out             string
+	in string
+	// out is the bridge route's OUT and the subject the receiver
+	// subscribes to: a pattern in routed scenarios.
+	out string
+	// outPrefix is the output subjects' prefix (routed scenarios choose
+	// the tokens after it), fixed the output subject of systems that do
+	// not route.
+	outPrefix, fixed    string
 	inStream, outStream string
 	durable             string
 }
 
-func runNames(rep int, s scenario, sys string) names {
-	prefix := fmt.Sprintf("bench.r%d.%s.%s", rep, s.name, sys)
+func runNames(rep int, s scenario, c contender) names {
+	prefix := fmt.Sprintf("bench.r%d.%s.%s", rep, s.name, c.name)
 	stream := strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(prefix))
-	return names{
-		in: prefix + ".in", out: prefix + ".out",
+	n := names{
+		in: prefix + ".in", out: prefix + ".out", outPrefix: prefix + ".out", fixed: prefix + ".out",
 		inStream: stream + "_IN", outStream: stream + "_OUT",
 		durable: "bench",
 	}
+	if s.routed {
+		n.out, n.fixed = n.outPrefix+".>", n.outPrefix+".fixed"
+	}
+	return n
 }
 
 // proc is a running system under test.
@@ -49,11 +55,25 @@ type proc struct {
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
-// alive returns an error with the process's last output if it has exited.
+// exitError is what alive returns for a process that has exited.
+type exitError struct {
+	prog   string
+	code   int
+	state  string
+	output string
+}
+
+func (e *exitError) Error() string {
+	return fmt.Sprintf("%s exited: %s; output: %s", e.prog, e.state, e.output)
+}
+
+// alive returns an *exitError with the process's last output if it has
+// exited.
 func (p *proc) alive() error {
 	select {
 	case <-p.exited:
-		return fmt.Errorf("%s exited: %v; output: %s", p.cmd.Path, p.cmd.ProcessState, p.output)
+		return &exitError{prog: filepath.Base(p.cmd.Path), code: p.cmd.ProcessState.ExitCode(),
+			state: p.cmd.ProcessState.String(), output: p.output.String()}
 	default:
 		return nil
 	}
@@ -91,7 +111,7 @@ func (p *proc) scrapeMetrics(ctx context.Context) []string {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if strings.Contains(line, "drop") || strings.Contains(line, "fail") || strings.Contains(line, "slow") {
+		if strings.Contains(line, "drop") || strings.Contains(line, "fail") || strings.Contains(line, "slow") || strings.Contains(line, "error") {
 			if f := strings.Fields(line); len(f) >= 2 && f[len(f)-1] != "0" {
 				out = append(out, line)
 			}
@@ -111,11 +131,11 @@ func (p *proc) exitReport() string {
 	return last
 }
 
-// start runs system sys for scenario s.
-func (d *driver) start(sys string, s scenario, n names) (*proc, error) {
+// start runs contender c for scenario s on the subjects n.
+func (d *driver) start(c contender, s scenario, n names) (*proc, error) {
 	p := &proc{exited: make(chan struct{}), output: subproc.NewTail(32 << 10)}
-	switch {
-	case sys == sysBridge:
+	switch c.sys {
+	case sysBridge:
 		port, err := freePort()
 		if err != nil {
 			return nil, err
@@ -129,24 +149,43 @@ func (d *driver) start(sys string, s scenario, n names) (*proc, error) {
 			"BRIDGE_ROUTE_0_IN=" + n.in,
 			"BRIDGE_ROUTE_0_OUT=" + n.out,
 		}
-		if s.jq != "" {
-			env = append(env, "BRIDGE_ROUTE_0_JQ="+s.jq)
+		if s.jq != nil {
+			env = append(env, "BRIDGE_ROUTE_0_JQ="+s.jq(n))
 		}
-		if s.jetStream {
+		if s.kind == jsBacklog {
 			env = append(env, "BRIDGE_ROUTE_0_STREAM="+n.inStream, "BRIDGE_ROUTE_0_DURABLE="+n.durable)
 		}
 		env = append(env, s.bridgeEnv...)
+		env = append(env, c.env...)
 		env = append(env, d.cfg.bridgeEnv...)
 		p.cmd = exec.Command(d.cfg.bridge)
 		p.cmd.Env = append(cleanEnv(), env...)
 		p.metrics = "http://127.0.0.1:" + port + "/metrics"
-	case s.jetStream:
-		args := []string{"-url", d.srv.URL, "-stream", n.inStream, "-in", n.in, "-out", n.out, "-durable", n.durable}
-		p.cmd = exec.Command(d.bins.jsrelay, append(args, s.relayArgs...)...)
+	case sysJSRelay:
+		args := []string{"-url", d.srv.URL, "-stream", n.inStream, "-in", n.in, "-out", n.fixed, "-durable", n.durable}
+		p.cmd = exec.Command(d.bins.jsrelay, append(args, c.args...)...)
 		p.cmd.Env = cleanEnv()
+	case sysRelay:
+		args := []string{"-url", d.srv.URL, "-in", n.in, "-out", n.fixed}
+		p.cmd = exec.Command(d.bins.relay, append(args, c.args...)...)
+		p.cmd.Env = cleanEnv()
+	case sysWatermill:
+		p.cmd = exec.Command(d.peers[sysWatermill].bin, "-url", d.srv.URL, "-in", n.in, "-out", n.fixed)
+		p.cmd.Env = cleanEnv()
+	case sysBento:
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		conf := filepath.Join(d.tmp, strings.ReplaceAll(n.in, ".", "_")+".bento.yaml")
+		if err := os.WriteFile(conf, bentoConfig(d.srv.URL, "127.0.0.1:"+port, n, c), 0o644); err != nil {
+			return nil, err
+		}
+		p.cmd = exec.Command(d.peers[sysBento].bin, "-c", conf)
+		p.cmd.Env = cleanEnv()
+		p.metrics = "http://127.0.0.1:" + port + "/metrics"
 	default:
-		p.cmd = exec.Command(d.bins.relay, "-url", d.srv.URL, "-in", n.in, "-out", n.out)
-		p.cmd.Env = cleanEnv()
+		return nil, fmt.Errorf("contender %s: unknown system %d", c.name, c.sys)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {
