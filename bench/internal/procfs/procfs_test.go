@@ -1,3 +1,5 @@
+//go:build linux
+
 package procfs_test
 
 import (
@@ -5,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,29 +23,28 @@ func TestSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Burn 100 ms of CPU.
-	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
-	}
+	// Burn 100 ms of CPU, as the kernel counts it for getrusage: on a
+	// busy machine that takes longer than 100 ms of wall time.
+	burnt := burn(t, 100*time.Millisecond)
 	after, err := procfs.CPU(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := after - before; d < 50*time.Millisecond {
-		t.Errorf("CPU grew by %v while spinning 100ms", d)
+	if d := after - before; d < burnt/2 {
+		t.Errorf("CPU grew by %v while getrusage counted %v", d, burnt)
 	}
 	if _, err := os.Stat("/proc/self/sched"); err == nil {
 		t0, err := procfs.ThreadsCPU(pid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
-		}
+		burnt := burn(t, 50*time.Millisecond)
 		t1, err := procfs.ThreadsCPU(pid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := t1 - t0; d < 25*time.Millisecond || d > time.Second {
-			t.Errorf("ThreadsCPU grew by %v while spinning 50ms", d)
+		if d := t1 - t0; d < burnt/2 || d > burnt+time.Second {
+			t.Errorf("ThreadsCPU grew by %v while getrusage counted %v", d, burnt)
 		}
 	}
 	rss, err := procfs.PeakRSS(pid)
@@ -52,6 +54,29 @@ func TestSelf(t *testing.T) {
 	if rss < 1<<20 {
 		t.Errorf("PeakRSS = %d bytes, implausibly small", rss)
 	}
+}
+
+// burn spins until the process has used at least d of CPU time by
+// getrusage's count, and returns how much it used.
+func burn(t *testing.T, d time.Duration) time.Duration {
+	t.Helper()
+	start := rusage(t)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if used := rusage(t) - start; used >= d {
+			return used
+		}
+	}
+	t.Fatalf("could not burn %v of CPU in 30s", d)
+	return 0
+}
+
+func rusage(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestFormat reads crafted files: a command name with spaces and
