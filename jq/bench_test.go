@@ -44,3 +44,28 @@ func BenchmarkProcess(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWorkload runs Process on issue 12's workload: distinct ~128 B
+// objects, a mapping program, and programs that only read a field.
+func BenchmarkWorkload(b *testing.B) {
+	benchmarks := []struct{ name, prog string }{
+		{"mapping", `{seq: .seq, t: .t, id: .id, v: (.v * 2)}`},
+		{"route-payload", `{subject: ("orders." + .kind)}`},
+	}
+	as := workloadArtifacts(b, 1024)
+	for _, bm := range benchmarks {
+		p := compile(b, bm.prog)
+		emit := func(*artifact.Artifact) error { return nil }
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(as[0].Payload)))
+			i := 0
+			for b.Loop() {
+				if err := p.Process(b.Context(), as[i%len(as)], emit); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
