@@ -190,3 +190,26 @@ func TestParallelGenericUnordered(t *testing.T) {
 		t.Fatalf("got %v, errors %v; want %d results", got, errs, workers)
 	}
 }
+
+// FuzzParseOrder checks that ParseOrder never panics, that what it accepts
+// prints back as itself, and that every error matches ErrInvalidOption.
+func FuzzParseOrder(f *testing.F) {
+	for _, s := range []string{"subject", "none", "header:X-Tenant", "header:", "header", "", "header:a b", "header:é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := stream.ParseOrder(s)
+		if err != nil {
+			if !errors.Is(err, stream.ErrInvalidOption) {
+				t.Fatalf("ParseOrder(%q): error %v does not match ErrInvalidOption", s, err)
+			}
+			return
+		}
+		if o.String() != s {
+			t.Fatalf("ParseOrder(%q).String() = %q", s, o.String())
+		}
+		if (o.Key() == nil) != (s == "none") {
+			t.Fatalf("ParseOrder(%q).Key() nil: %v", s, o.Key() == nil)
+		}
+	})
+}
