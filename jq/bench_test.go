@@ -1,9 +1,16 @@
 package jq_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/itchyny/gojq"
 
 	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/jq"
+	"github.com/natsbridge/bridge/stream"
 )
 
 // benchPayload is a ~200 byte order, typical of the bridge's traffic.
@@ -41,6 +48,153 @@ func BenchmarkProcess(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkWorkload runs Process on issue 12's workload: distinct ~128 B
+// objects, a mapping program, and programs that only read a field.
+func BenchmarkWorkload(b *testing.B) {
+	benchmarks := []struct {
+		name, prog string
+		emit       jq.Emit
+	}{
+		{"mapping", `{seq: .seq, t: .t, id: .id, v: (.v * 2)}`, jq.EmitPayload},
+		// The same program in payload mode encodes its object; in
+		// message mode it only picks the subject.
+		{"route-payload", `{subject: ("orders." + .kind)}`, jq.EmitPayload},
+		{"route-message", `{subject: ("orders." + .kind)}`, jq.EmitMessage},
+		{"tenant-header", `{headers: {"X-Tenant": (header("trace-id") + "-" + .kind)}}`, jq.EmitMessage},
+	}
+	as := workloadArtifacts(b, 1024)
+	for _, bm := range benchmarks {
+		p, err := jq.Compile(bm.prog, jq.WithEmit(bm.emit))
+		if err != nil {
+			b.Fatal(err)
+		}
+		emit := func(*artifact.Artifact) error { return nil }
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(as[0].Payload)))
+			cpu := processCPU()
+			i := 0
+			for b.Loop() {
+				if err := p.Process(b.Context(), as[i%len(as)], emit); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// BenchmarkWorkers measures the stage alone, as a route runs it: the
+// mapping program on the workload in stream.Parallel, fed by one goroutine
+// and drained by another. With no order kept (a nil key) every worker
+// takes any input, so WORKERS=2 can use both cores on one subject; keyed
+// by subject, the workload's single subject keeps to one worker.
+func BenchmarkWorkers(b *testing.B) {
+	p := compile(b, `{seq: .seq, t: .t, id: .id, v: (.v * 2)}`)
+	as := workloadArtifacts(b, 1024)
+	cases := []struct {
+		name    string
+		workers int
+		key     stream.KeyFunc
+	}{
+		{"unordered/1", 1, nil},
+		{"unordered/2", 2, nil},
+		{"unordered/4", 4, nil},
+		{"subject/2", 2, stream.BySubject},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			g := stream.Parallel(c.workers, c.key, p.Generator())
+			defer g.Close()
+			in := make(chan *artifact.Artifact, 64)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out, errs := g.Generate(ctx, in)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(as[0].Payload)))
+			b.ResetTimer()
+			cpu := processCPU()
+			go func() {
+				defer close(in)
+				for i := range b.N {
+					in <- as[i%len(as)]
+				}
+			}()
+			for n := 0; n < b.N; {
+				select {
+				case <-out:
+					n++
+				case err, ok := <-errs:
+					if ok {
+						b.Fatal(err)
+					}
+					errs = nil // closed after the last result was sent
+				}
+			}
+			b.StopTimer()
+			reportCPU(b, cpu)
+			for range out {
+			}
+			if errs != nil {
+				for err := range errs {
+					b.Error(fmt.Errorf("after the run: %w", err))
+				}
+			}
+		})
+	}
+}
+
+// reportCPU reports the process's CPU time per operation since start, GC
+// included.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDecode compares the stage's decoder with encoding/json (with
+// UseNumber and the trailing-data check), which it replaced, on the
+// workload.
+func BenchmarkDecode(b *testing.B) {
+	payloads := workload(1024)
+	for _, dec := range []struct {
+		name string
+		fn   func([]byte) (any, error)
+	}{{"encoding-json", referenceDecode}, {"jq", jq.Decode}} {
+		b.Run(dec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payloads[0])))
+			cpu := processCPU()
+			i := 0
+			for b.Loop() {
+				if _, err := dec.fn(payloads[i%len(payloads)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// BenchmarkEncode compares the stage's encoder with gojq.Marshal on the
+// mapping program's output.
+func BenchmarkEncode(b *testing.B) {
+	v := map[string]any{"seq": 123456, "t": 1700000000123456000, "id": "a-123456", "v": 7.0}
+	for _, enc := range []struct {
+		name string
+		fn   func(any) ([]byte, error)
+	}{{"gojq", gojq.Marshal}, {"jq", func(v any) ([]byte, error) { return jq.Encode(v, 128) }}} {
+		b.Run(enc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := enc.fn(v); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

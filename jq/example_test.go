@@ -45,3 +45,27 @@ func ExampleProgram_Generator() {
 	// orders {"order":7,"qty":1,"sku":"c"}
 	// dead-letter: true
 }
+
+// A program in message mode routes each order to a subject chosen from its
+// content and tags it with a header; the payload goes out byte for byte.
+// Emitting several values fans one input out to several subjects.
+func ExampleWithEmit() {
+	p, err := jq.Compile(`
+		{subject: "orders.\(.region)", headers: {"X-Tenant": header("x-tenant")}},
+		(.items[] | {subject: "items.\(.kind)", payload: {order: $subject, sku}})`,
+		jq.WithEmit(jq.EmitMessage))
+	if err != nil {
+		panic(err)
+	}
+	in := artifact.New("orders.in", []byte(`{"region":"eu", "items":[{"kind":"book","sku":"b-1"}]}`))
+	in.SetMeta("X-Tenant", "acme")
+	err = p.Process(context.Background(), in, func(out *artifact.Artifact) error {
+		fmt.Println(out.Subject, out.Meta.Get("X-Tenant"), string(out.Payload))
+		return nil
+	})
+	fmt.Println("error:", err)
+	// Output:
+	// orders.eu acme {"region":"eu", "items":[{"kind":"book","sku":"b-1"}]}
+	// items.book acme {"order":"orders.in","sku":"b-1"}
+	// error: <nil>
+}

@@ -1,12 +1,9 @@
 package jq
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/itchyny/gojq"
 
@@ -14,7 +11,8 @@ import (
 	"github.com/natsbridge/bridge/stream"
 )
 
-// ContentType is the [artifact.KeyContentType] of every output.
+// ContentType is the [artifact.KeyContentType] of every output whose
+// payload the program made.
 const ContentType = "application/json"
 
 // Program is a compiled jq program. It is immutable and safe for concurrent
@@ -22,14 +20,31 @@ const ContentType = "application/json"
 type Program struct {
 	src  string
 	code *gojq.Code
+	emit Emit
+	uses uses
 }
 
-// Compile parses and compiles a jq program. Errors match [ErrCompile].
+// Compile parses and compiles a jq program. Errors match [ErrCompile] (and
+// [ErrOption] for an invalid option).
 //
-// The program runs sandboxed from the process: $ENV and env are {}, and
-// the CLI-only functions (input, inputs, debug, stderr, input_filename)
-// are compile errors.
-func Compile(src string) (*Program, error) {
+// The program sees the input's subject as $subject, its headers as
+// $headers, and header(name); see the package documentation. It runs
+// sandboxed from the process: $ENV and env are {}, and the CLI-only
+// functions (input, inputs, debug, stderr, input_filename) are compile
+// errors.
+//
+// Options:
+//   - [WithEmit]: what the emitted values stand for (default [EmitPayload]).
+func Compile(src string, opts ...Option) (*Program, error) {
+	var o options
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCompile, err)
+		}
+	}
 	q, err := gojq.Parse(src)
 	if err != nil {
 		if pe, ok := errors.AsType[*gojq.ParseError](err); ok {
@@ -37,58 +52,97 @@ func Compile(src string) (*Program, error) {
 		}
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
-	// No compiler options: in particular no WithEnvironLoader, so a
-	// program taken from configuration cannot read the bridge's secrets.
-	code, err := gojq.Compile(q)
+	u := scan(q)
+	q.FuncDefs = append(append([]*gojq.FuncDef(nil), preludeDefs...), q.FuncDefs...)
+	// No WithEnvironLoader: a program taken from configuration cannot
+	// read the bridge's secrets.
+	code, err := gojq.Compile(q,
+		gojq.WithVariables(variables),
+		gojq.WithFunction(headerFunc, 1, 1, lookupHeader),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
-	return &Program{src: src, code: code}, nil
+	return &Program{src: src, code: code, emit: o.emit, uses: u}, nil
 }
 
 // String returns the source the Program was compiled from.
 func (p *Program) String() string { return p.src }
+
+// Emit returns the Program's emit mode.
+func (p *Program) Emit() Emit { return p.emit }
 
 // Generator returns a Generator that runs Process on each artifact, in
 // order. Each call returns a new Generator.
 func (p *Program) Generator() stream.Generator { return stream.FromFunc(p.Process) }
 
 // Process is a [stream.ProcessFunc]. It decodes a's payload, runs the
-// program on it with ctx, and emits one artifact per output value, made by
-// a.Derive, in the order the program produces them. It returns:
+// program on it with ctx, and emits one artifact per output value, in the
+// order the program produces them: in [EmitPayload] mode a derived
+// artifact with the value as its payload, in [EmitMessage] mode the
+// message the value describes. It returns:
 //   - an error matching [ErrNotJSON] if the payload is not one JSON value;
 //   - an error matching [ErrRuntime] if the program raises an error;
+//   - an error matching [ErrMalformed] (and ErrRuntime) if, in
+//     EmitMessage mode, a value does not describe a message;
 //   - an error wrapping ctx.Err() if ctx is done before the program ends,
 //     which gojq checks between instructions, so runaway programs stop;
 //   - emit's error, unchanged, if emit fails.
 //
-// halt ends the program without error; halt_error is a runtime error.
+// Outputs emitted before an error stay emitted. halt ends the program
+// without error; halt_error is a runtime error.
 func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
 	v, err := decode(a.Payload)
 	if err != nil {
 		return err
 	}
-	iter := p.code.RunWithContext(ctx, v)
-	for {
-		out, ok := iter.Next()
+	var subject any = ""
+	if p.uses.subject {
+		subject = a.Subject
+	}
+	var headers any = emptyHeaders
+	if p.uses.headers {
+		headers = headersValue(a.Meta)
+	}
+	iter := p.code.RunWithContext(ctx, v, subject, headers)
+	for i := 0; ; i++ {
+		out, ok, err := next(iter)
 		if !ok {
 			return nil
 		}
-		if err, ok := out.(error); ok {
+		if err != nil {
 			return runError(ctx, err)
 		}
-		// Marshal cannot fail for the types a gojq iterator emits, and it
-		// returns its buffer's bytes, so the payload is not copied again.
-		b, err := gojq.Marshal(out)
-		if err != nil {
-			return fmt.Errorf("%w: encoding output: %w", ErrRuntime, err)
+		var r *artifact.Artifact
+		if p.emit == EmitMessage {
+			r, err = messageOutput(a, out, i)
+		} else {
+			r, err = payloadOutput(a, out)
 		}
-		r := a.Derive(b)
-		r.SetMeta(artifact.KeyContentType, ContentType)
+		if err != nil {
+			return err
+		}
 		if err := emit(r); err != nil {
 			return err
 		}
 	}
+}
+
+// next returns the iterator's next value, or its error. A panic in gojq
+// (a bug: the decoder gives it only the types it accepts) fails the input
+// as a runtime error instead of reaching the stage's recovery, which
+// cannot classify it.
+func next(iter gojq.Iter) (v any, ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, ok, err = nil, true, fmt.Errorf("gojq panicked: %v", r)
+		}
+	}()
+	v, ok = iter.Next()
+	if e, isErr := v.(error); isErr {
+		return nil, ok, e
+	}
+	return v, ok, nil
 }
 
 func runError(ctx context.Context, err error) error {
@@ -103,26 +157,4 @@ func runError(ctx context.Context, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrRuntime, err)
-}
-
-// decode parses b as exactly one JSON value, keeping numbers as
-// json.Number so that big integers and decimals survive unchanged.
-func decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: empty payload", ErrNotJSON)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
-	}
-	for _, c := range b[dec.InputOffset():] {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-		default:
-			return nil, fmt.Errorf("%w: trailing data after offset %d", ErrNotJSON, dec.InputOffset())
-		}
-	}
-	return v, nil
 }

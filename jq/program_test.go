@@ -224,6 +224,9 @@ func TestProcessDeadline(t *testing.T) {
 			p := compile(t, prog.src)
 			fn := stream.WithTimeout(50*time.Millisecond, p.Process)
 			err := fn(t.Context(), artifact.New("in", []byte(`null`)), func(*artifact.Artifact) error { return nil })
+			if stream.Permanent(err) {
+				t.Errorf("error %v is permanent; a timeout is not", err)
+			}
 			if !errors.Is(err, stream.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("error %v, want one matching stream.ErrTimeout and context.DeadlineExceeded", err)
 			}
@@ -324,5 +327,56 @@ func TestGenerator(t *testing.T) {
 	ae, ok := errors.AsType[*stream.ArtifactError](gotErrs[0])
 	if !ok || ae.Artifact != bad || !errors.Is(ae, jq.ErrNotJSON) {
 		t.Errorf("error %v, want an *ArtifactError for the bad input matching ErrNotJSON", gotErrs[0])
+	}
+}
+
+// TestErrorClasses checks the failure class of each error Process returns,
+// which is what a transport acts on.
+func TestErrorClasses(t *testing.T) {
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	tests := []struct {
+		name              string
+		prog, payload     string
+		emit              jq.Emit
+		ctx               context.Context
+		is                error
+		decode, permanent bool
+	}{
+		{name: "not JSON", prog: `.`, payload: `{`, is: jq.ErrNotJSON, decode: true, permanent: true},
+		{name: "empty", prog: `.`, payload: ``, is: jq.ErrNotJSON, decode: true, permanent: true},
+		{name: "runtime", prog: `error("x")`, payload: `{}`, is: jq.ErrRuntime, permanent: true},
+		{name: "halt_error", prog: `"x" | halt_error`, payload: `{}`, is: jq.ErrRuntime, permanent: true},
+		{name: "malformed", prog: `5`, payload: `{}`, emit: jq.EmitMessage, is: jq.ErrMalformed, permanent: true},
+		{name: "cancelled", prog: `repeat(1)`, payload: `{}`, ctx: cancelled, is: context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := jq.Compile(tc.prog, jq.WithEmit(tc.emit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := tc.ctx
+			if ctx == nil {
+				ctx = t.Context()
+			}
+			_, err = process(ctx, p, artifact.New("in", []byte(tc.payload)))
+			if !errors.Is(err, tc.is) {
+				t.Fatalf("error %v, want one matching %v", err, tc.is)
+			}
+			if got := errors.Is(err, stream.ErrDecode); got != tc.decode {
+				t.Errorf("matches stream.ErrDecode: %v, want %v", got, tc.decode)
+			}
+			if got := stream.Permanent(err); got != tc.permanent {
+				t.Errorf("stream.Permanent: %v, want %v", got, tc.permanent)
+			}
+		})
+	}
+	// The sentinels read as themselves, without their class's words, so
+	// a Bridge-Error header stays short.
+	for _, err := range []error{jq.ErrNotJSON, jq.ErrRuntime, jq.ErrMalformed} {
+		if strings.Contains(err.Error(), "stream:") {
+			t.Errorf("%q names its class", err)
+		}
 	}
 }

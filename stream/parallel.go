@@ -8,25 +8,159 @@ import (
 	"github.com/natsbridge/bridge/artifact"
 )
 
-// KeyFunc returns the ordering key of an artifact: artifacts with the same
-// key come out of [Parallel] in the order they went in.
-type KeyFunc func(*artifact.Artifact) string
-
-// BySubject keys artifacts by subject.
-func BySubject(a *artifact.Artifact) string { return a.Subject }
-
-// Parallel returns a Generator that runs n copies of g side by side. Each
-// artifact goes to the copy chosen by hashing key(a), so artifacts with the
-// same key keep their order while different keys proceed in parallel. g's
-// Generate is called n times and must allow it (the function generators of
-// this package do). n < 2 returns g itself.
+// Parallel returns a Generator that runs n copies of g side by side.
+//
+// With a key, each artifact goes to the copy chosen by hashing key(a), so
+// artifacts with the same key keep their order while different keys
+// proceed in parallel. With a nil key no order is kept: every copy takes
+// the next artifact from one shared input, so a single busy key can use
+// all n.
+//
+// Either way one copy handles an artifact, so its results stay together
+// and in order. g's Generate is called n times and must allow it (the
+// function generators of this package do; for them Parallel runs n
+// goroutines that send straight to one output, without forwarding). n < 2
+// returns g itself.
 func Parallel(n int, key KeyFunc, g Generator) Generator {
 	if n < 2 {
 		return g
 	}
+	if fg, ok := g.(*funcGen); ok {
+		return &funcPool{n: n, key: key, g: fg, seed: maphash.MakeSeed()}
+	}
 	return &parallel{n: n, key: key, g: g, seed: maphash.MakeSeed(), stop: make(chan struct{})}
 }
 
+// dispatch sends each artifact of in to the shard its key picks, until in
+// is closed, then closes the shards. When ctx is done it stops and reports
+// every artifact still arriving, until in is closed or stop is. Shards are
+// unbuffered: an artifact is either with the dispatcher or with a worker,
+// never parked where a cancellation could strand it.
+func dispatch(ctx context.Context, in <-chan *artifact.Artifact, shards []chan *artifact.Artifact,
+	pick func(*artifact.Artifact) int, stop <-chan struct{}, report func(*artifact.Artifact, error)) {
+	// The dispatcher's caller made the shards for it alone to send on.
+	defer func() {
+		for _, s := range shards {
+			close(s)
+		}
+	}()
+	for {
+		select {
+		case a, ok := <-in:
+			if !ok {
+				return
+			}
+			select {
+			case shards[pick(a)] <- a:
+				continue
+			case <-ctx.Done():
+				report(a, ctx.Err())
+			}
+		case <-ctx.Done():
+		}
+		break
+	}
+	flush(ctx, in, stop, report)
+}
+
+func shardOf(seed maphash.Seed, key KeyFunc, n int) func(*artifact.Artifact) int {
+	return func(a *artifact.Artifact) int { return int(maphash.String(seed, key(a)) % uint64(n)) }
+}
+
+// funcPool is Parallel over a function generator: n goroutines call its
+// function and send to one out and one errs, as a single funcGen does.
+type funcPool struct {
+	n    int
+	key  KeyFunc
+	g    *funcGen
+	seed maphash.Seed
+}
+
+func (p *funcPool) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
+	g := p.g
+	out := make(chan *artifact.Artifact, chanCap)
+	errs := make(chan error, chanCap)
+	emit := func(r *artifact.Artifact) error {
+		select {
+		case out <- r:
+			return nil
+		default:
+		}
+		select {
+		case out <- r:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-g.stop:
+			return ErrClosed
+		}
+	}
+	report := func(a *artifact.Artifact, err error) {
+		select {
+		case errs <- &ArtifactError{Artifact: a, Err: err}:
+		case <-g.stop:
+		}
+	}
+
+	inputs := make([]<-chan *artifact.Artifact, p.n)
+	var senders sync.WaitGroup // everyone who sends on out or errs
+	if p.key == nil {
+		for i := range inputs {
+			inputs[i] = in // a shared queue: each input goes to one worker
+		}
+	} else {
+		shards := make([]chan *artifact.Artifact, p.n)
+		for i := range shards {
+			shards[i] = make(chan *artifact.Artifact)
+			inputs[i] = shards[i]
+		}
+		pick := shardOf(p.seed, p.key, p.n)
+		senders.Add(1)
+		g.wg.Go(func() {
+			defer senders.Done()
+			dispatch(ctx, in, shards, pick, g.stop, report)
+		})
+	}
+	for _, wi := range inputs {
+		senders.Add(1)
+		g.wg.Go(func() {
+			defer senders.Done()
+			g.work(ctx, wi, emit, report)
+		})
+	}
+	// Generate made out and errs, so its last goroutine closes them.
+	g.wg.Go(func() {
+		senders.Wait()
+		close(errs)
+		close(out)
+	})
+	return out, errs
+}
+
+// work is one worker's loop, the same as a funcGen's: call fn on each
+// artifact of in until in is closed; once ctx is done, report the rest.
+func (g *funcGen) work(ctx context.Context, in <-chan *artifact.Artifact, emit Emit, report func(*artifact.Artifact, error)) {
+	for {
+		select {
+		case a, ok := <-in:
+			if !ok {
+				return
+			}
+			if err := g.call(ctx, a, emit); err != nil {
+				report(a, err)
+			}
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	flush(ctx, in, g.stop, report)
+}
+
+func (p *funcPool) Close() error { return p.g.Close() }
+
+// parallel is Parallel over any Generator: n copies, each with its own
+// output, forwarded into one.
 type parallel struct {
 	n        int
 	key      KeyFunc
@@ -38,62 +172,42 @@ type parallel struct {
 }
 
 func (p *parallel) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
-	// Shards are unbuffered: an artifact is either with the dispatcher or
-	// with a worker, never parked where a cancellation could strand it.
-	shards := make([]chan *artifact.Artifact, p.n)
 	outs := make([]<-chan *artifact.Artifact, p.n)
-	errss := make([]<-chan error, p.n+1)
-	for i := range shards {
-		shards[i] = make(chan *artifact.Artifact)
-		outs[i], errss[i] = p.g.Generate(ctx, shards[i])
-	}
-	dispatchErrs := make(chan error, chanCap)
-	errss[p.n] = dispatchErrs
-	report := func(a *artifact.Artifact, err error) {
-		select {
-		case dispatchErrs <- &ArtifactError{Artifact: a, Err: err}:
-		case <-p.stop:
+	errss := make([]<-chan error, 0, p.n+1)
+	if p.key == nil {
+		for i := range outs {
+			var errs <-chan error
+			outs[i], errs = p.g.Generate(ctx, in)
+			errss = append(errss, errs)
 		}
-	}
-
-	// The dispatcher made the shard channels and dispatchErrs, so it
-	// closes them.
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer close(dispatchErrs)
-		defer func() {
-			for _, s := range shards {
-				close(s)
-			}
-		}()
-		for {
+	} else {
+		shards := make([]chan *artifact.Artifact, p.n)
+		for i := range shards {
+			shards[i] = make(chan *artifact.Artifact)
+			var errs <-chan error
+			outs[i], errs = p.g.Generate(ctx, shards[i])
+			errss = append(errss, errs)
+		}
+		dispatchErrs := make(chan error, chanCap)
+		errss = append(errss, dispatchErrs)
+		report := func(a *artifact.Artifact, err error) {
 			select {
-			case a, ok := <-in:
-				if !ok {
-					return
-				}
-				s := shards[maphash.String(p.seed, p.key(a))%uint64(p.n)]
-				select {
-				case s <- a:
-					continue
-				case <-ctx.Done():
-					report(a, ctx.Err())
-				}
-			case <-ctx.Done():
+			case dispatchErrs <- &ArtifactError{Artifact: a, Err: err}:
+			case <-p.stop:
 			}
-			break
 		}
-		flush(ctx, in, p.stop, report)
-	}()
+		pick := shardOf(p.seed, p.key, p.n)
+		p.wg.Go(func() {
+			defer close(dispatchErrs) // made here for the dispatcher alone
+			dispatch(ctx, in, shards, pick, p.stop, report)
+		})
+	}
 
 	out := make(chan *artifact.Artifact, chanCap)
 	var fwd sync.WaitGroup
 	for _, o := range outs {
 		fwd.Add(1)
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
+		p.wg.Go(func() {
 			defer fwd.Done()
 			for a := range o {
 				select {
@@ -102,14 +216,12 @@ func (p *parallel) Generate(ctx context.Context, in <-chan *artifact.Artifact) (
 					return
 				}
 			}
-		}()
+		})
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p.wg.Go(func() {
 		fwd.Wait()
 		close(out)
-	}()
+	})
 	return out, mergeErrors(&p.wg, p.stop, errss)
 }
 

@@ -2,9 +2,11 @@ package streamtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -25,6 +27,10 @@ type Options struct {
 	// and payload and at least its metadata (it may add keys), and reports
 	// no errors.
 	Identity bool
+	// Unordered relaxes Identity for generators that keep no order, such
+	// as stream.Parallel with a nil key: every input must still come out
+	// exactly once and unchanged, but in any order.
+	Unordered bool
 	// Payload returns the payload of the i-th artifact the suite sends.
 	// Payloads should differ for different i. Defaults to i in decimal,
 	// which is also a JSON number.
@@ -59,7 +65,7 @@ const (
 //   - once in is closed, Close abandons results nobody receives;
 //   - Close returns nil, twice, and no goroutine outlives the subtest;
 //   - with opts.Identity, every input comes out once, unchanged, in order
-//     per subject; and when ctx is cancelled midway and in is then
+//     per subject (in any order with opts.Unordered); and when ctx is cancelled midway and in is then
 //     closed, every input comes out or is reported on errs as an
 //     *stream.ArtifactError, exactly once.
 func TestGenerator(t *testing.T, newGen func() stream.Generator, opts Options) {
@@ -200,7 +206,7 @@ func (s *suite) testInputClosed(h *harness) {
 		for i := range inputs {
 			inputs[i] = s.artifact(i)
 		}
-		checkIdentity(h.t, inputs, outs, errList)
+		checkIdentity(h.t, inputs, outs, errList, s.opts.Unordered)
 	}
 }
 
@@ -209,7 +215,7 @@ func (s *suite) testEmptyInput(h *harness) {
 	outs, errList := h.drain(out, errs)
 	h.closeTwice()
 	if s.opts.Identity {
-		checkIdentity(h.t, nil, outs, errList)
+		checkIdentity(h.t, nil, outs, errList, s.opts.Unordered)
 	}
 }
 
@@ -412,10 +418,20 @@ func wait[T any](c <-chan T) bool {
 	}
 }
 
-// checkIdentity checks that outs are inputs, unchanged and in order per
-// subject, and that there are no errors.
-func checkIdentity(t *testing.T, inputs, outs []*artifact.Artifact, errList []error) {
+// checkIdentity checks that outs are inputs, unchanged and, unless
+// unordered, in order per subject, and that there are no errors.
+func checkIdentity(t *testing.T, inputs, outs []*artifact.Artifact, errList []error, unordered bool) {
 	t.Helper()
+	if unordered {
+		// Put the outputs in input order; a duplicate or a stranger still
+		// shows up as a mismatch below.
+		outs = slices.Clone(outs)
+		slices.SortStableFunc(outs, func(x, y *artifact.Artifact) int {
+			i, _ := seq(x)
+			j, _ := seq(y)
+			return cmp.Compare(i, j)
+		})
+	}
 	for _, err := range errList {
 		t.Errorf("unexpected error: %v", err)
 	}

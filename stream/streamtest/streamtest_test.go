@@ -46,6 +46,39 @@ func TestGenerators(t *testing.T) {
 			opts:   streamtest.Options{Identity: true},
 		},
 		{
+			// Every input has its own key, so only the set of outputs is
+			// promised, not their order per subject.
+			name: "Parallel by header",
+			newGen: func() stream.Generator {
+				return stream.Parallel(3, stream.ByHeader("Streamtest-Seq"), stream.Passthrough())
+			},
+			opts: streamtest.Options{Identity: true, Unordered: true},
+		},
+		{
+			name:   "Parallel unordered",
+			newGen: func() stream.Generator { return stream.Parallel(3, nil, stream.Passthrough()) },
+			opts:   streamtest.Options{Identity: true, Unordered: true},
+		},
+		{
+			name: "Parallel of Chain",
+			newGen: func() stream.Generator {
+				return stream.Parallel(3, stream.BySubject, stream.Chain(stream.Passthrough(), stream.Passthrough()))
+			},
+			opts: streamtest.Options{Identity: true},
+		},
+		{
+			name: "Parallel unordered of Chain",
+			newGen: func() stream.Generator {
+				return stream.Parallel(3, nil, stream.Chain(stream.Passthrough(), stream.Passthrough()))
+			},
+			opts: streamtest.Options{Identity: true, Unordered: true},
+		},
+		{
+			name:   "jq in Parallel unordered",
+			newGen: func() stream.Generator { return stream.Parallel(2, nil, identity.Generator()) },
+			opts:   streamtest.Options{Identity: true, Unordered: true, Payload: jsonPayload},
+		},
+		{
 			name: "Chain of Parallel",
 			newGen: func() stream.Generator {
 				return stream.Chain(stream.Parallel(2, stream.BySubject, stream.Passthrough()), stream.Passthrough())

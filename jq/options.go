@@ -1,0 +1,71 @@
+package jq
+
+import "fmt"
+
+// Emit is what the values a program emits stand for.
+type Emit int
+
+// Emit modes.
+const (
+	// EmitPayload, the default: each value is the JSON payload of one
+	// output, which keeps the input's subject and headers.
+	EmitPayload Emit = iota
+	// EmitMessage: each value is an object describing one output message,
+	// with only the keys subject, headers and payload, all optional; see
+	// the package documentation.
+	EmitMessage
+)
+
+var emitNames = [...]string{EmitPayload: "payload", EmitMessage: "message"}
+
+// String returns the mode's configuration name, "payload" or "message".
+func (e Emit) String() string {
+	if e < 0 || int(e) >= len(emitNames) {
+		return fmt.Sprintf("Emit(%d)", int(e))
+	}
+	return emitNames[e]
+}
+
+// ParseEmit parses a name returned by [Emit.String]. Any other string is
+// an error matching [ErrOption].
+func ParseEmit(s string) (Emit, error) {
+	for i, n := range emitNames {
+		if n == s {
+			return Emit(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown emit mode %q (want payload or message)", ErrOption, s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (e Emit) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler with [ParseEmit], so
+// configuration libraries can parse modes by name.
+func (e *Emit) UnmarshalText(b []byte) error {
+	v, err := ParseEmit(string(b))
+	if err != nil {
+		return err
+	}
+	*e = v
+	return nil
+}
+
+// Option configures [Compile].
+type Option func(*options) error
+
+type options struct {
+	emit Emit
+}
+
+// WithEmit sets what the program's values stand for. The default is
+// [EmitPayload]. An unknown mode makes Compile fail with [ErrOption].
+func WithEmit(e Emit) Option {
+	return func(o *options) error {
+		if e < 0 || int(e) >= len(emitNames) {
+			return fmt.Errorf("%w: unknown emit mode %v", ErrOption, e)
+		}
+		o.emit = e
+		return nil
+	}
+}
