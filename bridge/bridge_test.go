@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -405,5 +406,80 @@ func TestWorkersKeepSubjectOrder(t *testing.T) {
 	}
 	if len(last) != 7 || calls.Load() != n {
 		t.Fatalf("%d subjects, %d calls", len(last), calls.Load())
+	}
+}
+
+// TestCorePublishFails makes a core route's publish fail (an output over
+// the server's max_payload): the input is counted as a publish failure of
+// its route and dead-lettered, and the route goes on.
+func TestCorePublishFails(t *testing.T) {
+	opts := natstest.Options(t)
+	opts.MaxPayload = 1024
+	s := natstest.Start(t, opts)
+	nc := natstest.Connect(t, s)
+	grow := func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		if string(a.Payload) == "big" {
+			return emit(a.Derive(bytes.Repeat([]byte("x"), 2048)))
+		}
+		return emit(a)
+	}
+	var c counts
+	start(t, nc, []bridge.RouteConfig{
+		{Name: "grow", In: "g.in", Out: "g.out", DLQ: "g.dlq", Process: grow},
+		{Name: "other", In: "o.in", Out: "o.out"},
+	}, bridge.WithHooks(c.hooks()))
+	out := collect(t, nc, "g.out")
+	dlq := collect(t, nc, "g.dlq")
+	for _, p := range []string{"a", "big", "b"} {
+		if err := nc.Publish("g.in", []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.waitN(t, 2)
+	d := dlq.waitN(t, 1)[0]
+	if string(d.Data) != "big" || !strings.Contains(d.Header.Get(bridge.HeaderError), "maximum payload") {
+		t.Errorf("dead letter %q with error %q", d.Data, d.Header.Get(bridge.HeaderError))
+	}
+	natstest.WaitFor(t, 5*time.Second, c.balanced)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failures[bridge.ReasonPublish] != 1 || c.processed.Load() != 2 {
+		t.Errorf("failures %v, processed %d", c.failures, c.processed.Load())
+	}
+}
+
+// TestRunOnce checks Started and that a Bridge runs once.
+func TestRunOnce(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	b, err := bridge.New(nc, []bridge.RouteConfig{{Name: "r", In: "once.in", Out: "once.out"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.Started():
+		t.Fatal("Started before Run")
+	default:
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	select {
+	case <-b.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("not started")
+	}
+	if err := b.Ready(); err != nil {
+		t.Errorf("started but not ready: %v", err)
+	}
+	if err := b.Run(ctx); !errors.Is(err, bridge.ErrAlreadyRun) {
+		t.Errorf("second Run: %v, want ErrAlreadyRun", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(context.Background()); !errors.Is(err, bridge.ErrAlreadyRun) {
+		t.Errorf("Run after Run: %v, want ErrAlreadyRun", err)
 	}
 }

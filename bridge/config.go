@@ -72,9 +72,25 @@ type RouteConfig struct {
 	// route only blocks: it fetches what it has room for.
 	Overflow stream.Overflow
 	// Workers is the number of parallel processing workers (at most
-	// MaxWorkers); messages on the same subject keep their order. 0 means
+	// MaxWorkers); OrderBy says which messages keep their order. 0 means
 	// 1.
 	Workers int
+	// OrderBy says which inputs keep their relative order when Workers >
+	// 1: those on the same subject (the zero value), those with the same
+	// first value of a header, or none, so that every worker takes any
+	// input. Outputs of one input always stay together and in order.
+	OrderBy stream.Order
+	// ChooseSubject lets the stage choose each output's subject. An output
+	// whose Subject is set is published there, if that is a subject
+	// without wildcards inside Out's subject space (Out with each mapping
+	// token read as '*': events.> allows events.eu.new, a literal Out only
+	// itself) that In does not match; otherwise it fails with
+	// ReasonSubject. An output with an empty Subject, or the input itself,
+	// goes to Out's mapping of the input's subject. Out may then also be a
+	// pattern that does not map In (In orders.in, Out routed.>): every
+	// output must choose its subject. Without ChooseSubject every output
+	// goes to Out's mapping of its input's subject.
+	ChooseSubject bool
 	// Timeout bounds the processing of one message; 0 means none. On a
 	// JetStream route it must be shorter than AckWait.
 	Timeout time.Duration
@@ -157,7 +173,7 @@ func (c RouteConfig) Validate() error {
 	if !inValid {
 		v.add("In", "invalid subject %q", c.In)
 	} else {
-		m, err := subjectmap.New(c.In, c.Out)
+		m, err := c.mapping()
 		switch {
 		case err != nil:
 			v.addErr("Out", err)
@@ -220,6 +236,14 @@ func (c RouteConfig) validateJetStream(v *validator) {
 	if c.Timeout > 0 && c.Timeout >= c.AckWait {
 		v.add("Timeout", "%s must be shorter than AckWait (%s), or a message could be redelivered while still in progress", c.Timeout, c.AckWait)
 	}
+}
+
+// mapping returns the route's mapping from In to Out.
+func (c RouteConfig) mapping() (*subjectmap.Mapping, error) {
+	if c.ChooseSubject {
+		return subjectmap.NewSpace(c.In, c.Out)
+	}
+	return subjectmap.New(c.In, c.Out)
 }
 
 // CheckRoutes validates every route and the rules between them (unique

@@ -113,6 +113,11 @@ func TestJetStreamRoute(t *testing.T) {
 	waitCount(t, "OUT", n, streamMsgs(t, js, "OUT"))
 	consumerIdle(t, js, "d-r")
 	natstest.WaitFor(t, 5*time.Second, c.balanced)
+	// A route without a stage publishes each input as its own output:
+	// processed, never filtered (the defect of the three-path route).
+	if p, f := c.processed.Load(), c.filtered.Load(); p != n || f != 0 {
+		t.Fatalf("processed %d, filtered %d; want %d, 0", p, f, n)
+	}
 
 	out, _ := js.Stream(t.Context(), "OUT")
 	m, err := out.GetMsg(t.Context(), 1)

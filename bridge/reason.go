@@ -55,13 +55,10 @@ func DropReasons() []Reason {
 	return []Reason{ReasonOverflow, ReasonSlowConsumer, ReasonShutdown}
 }
 
-// errSubject marks a failure about an output subject.
-var errSubject = errors.New("output subject")
-
 // classify returns the reason of a stage's error.
 func classify(err error) Reason {
 	switch {
-	case errors.Is(err, errSubject):
+	case errors.Is(err, stream.ErrSubject):
 		return ReasonSubject
 	case errors.Is(err, stream.ErrTimeout):
 		return ReasonTimeout

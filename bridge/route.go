@@ -11,6 +11,7 @@ import (
 
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/internal/subjectmap"
+	"github.com/natsbridge/bridge/stream"
 )
 
 // latencySampling is how often a route without a processing stage times a
@@ -86,7 +87,7 @@ type sink interface {
 }
 
 func newRoute(cfg RouteConfig, nc *nats.Conn, js jetstream.JetStream, hooks RouteHooks, log *slog.Logger) (*route, error) {
-	m, err := subjectmap.New(cfg.In, cfg.Out)
+	m, err := cfg.mapping()
 	if err != nil {
 		return nil, &FieldError{Route: cfg.Name, Field: "Out", Err: err}
 	}
@@ -200,15 +201,18 @@ func (r *route) release(in *input) {
 }
 
 // outSubject returns the subject to publish out to: the one the stage
-// chose, when it gave out a subject of its own, or Out's mapping of the
-// input's.
+// chose, on a route that lets it, or Out's mapping of the input's.
 func (r *route) outSubject(in *input, out *artifact.Artifact) (string, error) {
-	if out != &in.a && out.Subject != in.a.Subject {
+	if r.cfg.ChooseSubject && out != &in.a && out.Subject != "" {
 		return r.chosenSubject(out.Subject)
 	}
 	if r.mapping.Literal() {
 		// The subscription delivers only subjects that match In.
 		return r.mapping.Out(), nil
+	}
+	if !r.mapping.MapsIn() {
+		return "", fmt.Errorf("%w: the output has no subject of its own, and Out %q is no mapping of In %q",
+			stream.ErrSubject, r.cfg.Out, r.cfg.In)
 	}
 	s, err := r.mapping.Map(in.a.Subject)
 	if err != nil {
@@ -221,11 +225,11 @@ func (r *route) outSubject(in *input, out *artifact.Artifact) (string, error) {
 func (r *route) chosenSubject(s string) (string, error) {
 	switch {
 	case !subjectmap.ValidLiteral(s):
-		return "", fmt.Errorf("%w %q is not a valid subject without wildcards", errSubject, s)
-	case !subjectmap.Matches(s, r.mapping.Space()):
-		return "", fmt.Errorf("%w %q is outside Out %q", errSubject, s, r.cfg.Out)
+		return "", fmt.Errorf("%w: %q is not a subject without wildcards", stream.ErrSubject, s)
+	case !r.mapping.Allows(s):
+		return "", fmt.Errorf("%w: %q is outside Out %q (%s)", stream.ErrSubject, s, r.cfg.Out, r.mapping.Space())
 	case subjectmap.Matches(s, r.cfg.In):
-		return "", fmt.Errorf("%w %q matches In %q: it would loop", errSubject, s, r.cfg.In)
+		return "", fmt.Errorf("%w: %q matches In %q: the route would consume its own output", stream.ErrSubject, s, r.cfg.In)
 	}
 	return s, nil
 }

@@ -29,7 +29,7 @@ func newStage(r *route, hard context.Context) (*stage, error) {
 		sendCtx: hard,
 		done:    make(chan struct{}),
 	}
-	gen := stream.Parallel(r.cfg.Workers, stream.BySubject, stream.FromFunc(st.run))
+	gen := stream.Parallel(r.cfg.Workers, r.cfg.OrderBy.Key(), stream.FromFunc(st.run))
 	buf, err := stream.NewBuffer(
 		stream.WithGenerator(gen),
 		stream.WithBufferSize(r.cfg.BufferSize),

@@ -62,7 +62,7 @@ func TestProcessMessage(t *testing.T) {
 		want []wantMsg
 	}{
 		{name: "route by a field", prog: `{subject: ("orders." + .kind)}`, want: []wantMsg{{subject: "orders.eu", meta: with()}}},
-		{name: "empty object is the input", prog: `{}`, want: []wantMsg{{subject: "orders.in", meta: with()}}},
+		{name: "empty object is the input", prog: `{}`, want: []wantMsg{{subject: "", meta: with()}}},
 		{name: "nothing filters", prog: `empty`},
 		{name: "select filters", prog: `select(.kind == "us") | {}`},
 		{
@@ -76,42 +76,42 @@ func TestProcessMessage(t *testing.T) {
 		{
 			name: "fan out to several subjects, same payload",
 			prog: `{subject: "a.x"}, {subject: "b.x"}, {}`,
-			want: []wantMsg{{subject: "a.x", meta: with()}, {subject: "b.x", meta: with()}, {subject: "orders.in", meta: with()}},
+			want: []wantMsg{{subject: "a.x", meta: with()}, {subject: "b.x", meta: with()}, {subject: "", meta: with()}},
 		},
 		{
 			name: "tag with a header, exact name, payload unchanged",
 			prog: `{headers: {"X-Kind": .kind}}`,
-			want: []wantMsg{{subject: "orders.in", meta: with("X-Kind", "eu")}},
+			want: []wantMsg{{subject: "", meta: with("X-Kind", "eu")}},
 		},
 		{
 			name: "a header replaces all values of exactly that name",
 			prog: `{headers: {"X-Multi": "3", "x-kind": ["a", "b"]}}`,
-			want: []wantMsg{{subject: "orders.in", meta: with("X-Multi", "3", "x-kind", []string{"a", "b"})}},
+			want: []wantMsg{{subject: "", meta: with("X-Multi", "3", "x-kind", []string{"a", "b"})}},
 		},
 		{
 			name: "null and [] remove headers",
 			prog: `{headers: {"X-Multi": null, "Trace-Id": [], "Absent": null}}`,
-			want: []wantMsg{{subject: "orders.in", meta: with("X-Multi", nil, "Trace-Id", nil)}},
+			want: []wantMsg{{subject: "", meta: with("X-Multi", nil, "Trace-Id", nil)}},
 		},
 		{
 			name: "empty string is a value",
 			prog: `{headers: {"X-Empty": ""}}`,
-			want: []wantMsg{{subject: "orders.in", meta: with("X-Empty", "")}},
+			want: []wantMsg{{subject: "", meta: with("X-Empty", "")}},
 		},
 		{
 			name: "payload is encoded and typed",
 			prog: `{payload: {id, total: (.items | map(.n) | add)}}`,
-			want: []wantMsg{{subject: "orders.in", payload: `{"id":7,"total":3}`, meta: with(artifact.KeyContentType, jq.ContentType)}},
+			want: []wantMsg{{subject: "", payload: `{"id":7,"total":3}`, meta: with(artifact.KeyContentType, jq.ContentType)}},
 		},
 		{
 			name: "payload null is a payload",
 			prog: `{payload: null}`,
-			want: []wantMsg{{subject: "orders.in", payload: `null`, meta: with(artifact.KeyContentType, jq.ContentType)}},
+			want: []wantMsg{{subject: "", payload: `null`, meta: with(artifact.KeyContentType, jq.ContentType)}},
 		},
 		{
 			name: "headers apply after the content type",
 			prog: `{payload: "x", headers: {"Content-Type": "text/plain"}}`,
-			want: []wantMsg{{subject: "orders.in", payload: `"x"`, meta: with(artifact.KeyContentType, "text/plain")}},
+			want: []wantMsg{{subject: "", payload: `"x"`, meta: with(artifact.KeyContentType, "text/plain")}},
 		},
 		{
 			name: "all three",
@@ -119,6 +119,8 @@ func TestProcessMessage(t *testing.T) {
 			want: []wantMsg{{subject: "out.7", payload: `{"kind":"book","n":1}`, meta: with("X-Id", "7", artifact.KeyContentType, jq.ContentType)}},
 		},
 		{
+			// The route refuses it (it matches IN); here it is kept, not
+			// taken for "no subject".
 			name: "subject equal to the input's",
 			prog: `{subject: $subject}`,
 			want: []wantMsg{{subject: "orders.in", meta: with()}},
@@ -220,6 +222,18 @@ func TestProcessMessageMalformed(t *testing.T) {
 	}
 }
 
+// TestProcessMessageEmptySubject checks that an empty subject is refused
+// as a subject, not taken for "no subject of its own".
+func TestProcessMessageEmptySubject(t *testing.T) {
+	err := compileMessage(t, `{subject: ""}`).Process(t.Context(), orderIn(), func(*artifact.Artifact) error {
+		t.Error("an output with an empty subject was emitted")
+		return nil
+	})
+	if !errors.Is(err, stream.ErrSubject) || !stream.Permanent(err) || errors.Is(err, jq.ErrMalformed) {
+		t.Fatalf("error %v, want one matching stream.ErrSubject only", err)
+	}
+}
+
 // TestProcessMessageSharesNothing checks that outputs of one input, and
 // the input, can each change their headers without the others seeing it,
 // although they start from the same values.
@@ -301,11 +315,11 @@ func TestRecipes(t *testing.T) {
 		},
 		{
 			name: "tag with a header", prog: `{headers: {"X-Priority": (if .total > 1000 then "high" else "normal" end)}}`,
-			payload: `{"total": 1500}`, want: []out{{"in", `{"total": 1500}`, "high"}},
+			payload: `{"total": 1500}`, want: []out{{"", `{"total": 1500}`, "high"}},
 		},
 		{
 			name: "filter by header keeps", prog: `select(header("X-Tenant") == "acme") | {}`,
-			payload: `{ "a" : 1 }`, tenant: "acme", want: []out{{"in", `{ "a" : 1 }`, ""}},
+			payload: `{ "a" : 1 }`, tenant: "acme", want: []out{{"", `{ "a" : 1 }`, ""}},
 		},
 		{name: "filter by header drops", prog: `select(header("X-Tenant") == "acme") | {}`, payload: `{}`, tenant: "other"},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/stream"
 )
 
 // contentType is the Content-Type header value of encoded outputs. It is
@@ -69,10 +70,16 @@ func messageOutput(in *artifact.Artifact, v any, index int) (*artifact.Artifact,
 	}
 
 	r := derive(in, in.Payload, nil)
+	// Without a subject of its own the output goes where the route maps
+	// its input: an empty Subject says so.
+	r.Subject = ""
 	if hasSubject {
 		s, ok := subject.(string)
 		if !ok {
 			return nil, malformed(index, `"subject" must be a string, got %s`, preview(subject))
+		}
+		if s == "" {
+			return nil, fmt.Errorf("%w: output %d: \"subject\" is empty", stream.ErrSubject, index)
 		}
 		r.Subject = s
 	}

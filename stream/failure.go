@@ -20,6 +20,10 @@ var (
 	// ErrDecode: the input's payload could not be decoded (for instance it
 	// is not JSON). It matches ErrPermanent.
 	ErrDecode = NewError("stream: payload cannot be decoded", ErrPermanent)
+	// ErrSubject: an output's subject is not one it may have (empty, not a
+	// subject, or outside where its route may publish). It matches
+	// ErrPermanent.
+	ErrSubject = NewError("stream: invalid output subject", ErrPermanent)
 )
 
 // NewError returns a sentinel error whose message is msg and which matches

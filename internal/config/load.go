@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"encoding"
 	"errors"
 	"fmt"
 	"math"
@@ -159,6 +160,14 @@ func describeParseError(e env.ParseError, raw string) error {
 	if e.Type == reflect.TypeFor[stream.Overflow]() {
 		// fail parses, and the route's rules reject it.
 		return &wrapped{fmt.Sprintf("unknown policy %q (want block, drop_newest, drop_oldest)", raw), e.Err}
+	}
+	if reflect.PointerTo(e.Type).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		// Worded by the type's package, for its own values.
+		msg := e.Err.Error()
+		for _, prefix := range []string{"stream: invalid option: ", "jq: invalid option: "} {
+			msg = strings.TrimPrefix(msg, prefix)
+		}
+		return &wrapped{msg, e.Err}
 	}
 	if e.Type == reflect.TypeFor[time.Duration]() {
 		return &wrapped{fmt.Sprintf("invalid duration %q (want a number with a unit, e.g. 500ms, 30s, 2m)", raw), e.Err}

@@ -86,6 +86,23 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+// TestLoadMessageMode loads a route whose program picks the subjects from
+// OUT's subject space, in any order of workers.
+func TestLoadMessageMode(t *testing.T) {
+	cfg := mustLoad(t,
+		"BRIDGE_ROUTE_0_IN=orders.in", "BRIDGE_ROUTE_0_OUT=routed.>",
+		"BRIDGE_ROUTE_0_JQ={subject: (\"routed.\" + .kind)}", "BRIDGE_ROUTE_0_EMIT=message",
+		"BRIDGE_ROUTE_0_WORKERS=4", "BRIDGE_ROUTE_0_ORDER_BY=header:X-Tenant",
+	)
+	rc := cfg.Routes[0].RouteConfig()
+	if !rc.ChooseSubject || rc.OrderBy.String() != "header:X-Tenant" || rc.Workers != 4 {
+		t.Fatalf("route = %+v", rc)
+	}
+	if err := rc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLoadReadsOnlyItsArgument(t *testing.T) {
 	t.Setenv("NATS_URL", "nats://127.0.0.1:4222")
 	for _, environ := range [][]string{nil, {}} {
@@ -189,6 +206,26 @@ func TestLoadProblems(t *testing.T) {
 			name:    "missing OUT",
 			environ: with(route, "BRIDGE_ROUTE_1_IN=a"),
 			want:    map[string]string{"BRIDGE_ROUTE_1_OUT": "required"},
+		},
+		{
+			name:    "unknown EMIT and ORDER_BY",
+			environ: with(route, "BRIDGE_ROUTE_0_JQ=.", "BRIDGE_ROUTE_0_EMIT=messages", "BRIDGE_ROUTE_0_ORDER_BY=header:"),
+			want: map[string]string{
+				"BRIDGE_ROUTE_0_EMIT":     `unknown emit mode "messages" (want payload or message)`,
+				"BRIDGE_ROUTE_0_ORDER_BY": "names no header",
+			},
+		},
+		{
+			name:    "EMIT without JQ",
+			environ: with(route, "BRIDGE_ROUTE_0_EMIT=message"),
+			want:    map[string]string{"BRIDGE_ROUTE_0_EMIT": "only used with a jq program (set BRIDGE_ROUTE_0_JQ)"},
+		},
+		{
+			// In message mode OUT may be a space the program picks subjects
+			// from; in payload mode it must map IN.
+			name:    "OUT that does not map IN, in payload mode",
+			environ: []string{"BRIDGE_ROUTE_0_IN=orders.in", "BRIDGE_ROUTE_0_OUT=routed.>", "BRIDGE_ROUTE_0_JQ=."},
+			want:    map[string]string{"BRIDGE_ROUTE_0_OUT": "routed.>"},
 		},
 		{
 			name:    "empty IN",

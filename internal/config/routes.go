@@ -125,8 +125,11 @@ func (l *loader) route(n int) Route {
 	if ok("WORKERS") && r.Workers < 1 {
 		l.addf(name("WORKERS"), "must be between 1 and %d, got %d", bridge.MaxWorkers, r.Workers)
 	}
+	if r.JQ == "" && l.set(name("EMIT")) {
+		l.addf(name("EMIT"), "only used with a jq program (set %s)", name("JQ"))
+	}
 	if r.JQ != "" {
-		p, err := jq.Compile(r.JQ)
+		p, err := jq.Compile(r.JQ, jq.WithEmit(r.Emit))
 		if err != nil {
 			msg := strings.TrimPrefix(err.Error(), jq.ErrCompile.Error()+": ")
 			l.add(name("JQ"), &wrapped{"invalid jq program: " + msg, err})
@@ -168,6 +171,7 @@ var fieldSuffix = map[string]string{
 	"Name": "NAME", "In": "IN", "Out": "OUT", "Queue": "QUEUE", "DLQ": "DLQ", "Process": "JQ",
 	"BufferSize": "BUFFER", "Overflow": "OVERFLOW", "Workers": "WORKERS", "Timeout": "TIMEOUT",
 	"Stream": "STREAM", "Durable": "DURABLE", "MaxDeliver": "MAX_DELIVER", "AckWait": "ACK_WAIT",
+	"OrderBy": "ORDER_BY", "ChooseSubject": "EMIT",
 }
 
 // checkRoutes applies the rules of bridge.RouteConfig to every route and
@@ -234,9 +238,11 @@ func (r Route) RouteConfig() bridge.RouteConfig {
 		MaxDeliver: r.MaxDeliver,
 		AckWait:    r.AckWait,
 		NoMsgID:    r.JetStream() && !r.Dedup,
+		OrderBy:    r.OrderBy,
 	}
 	if r.Program != nil {
 		rc.Process = r.Program.Process
+		rc.ChooseSubject = r.Program.Emit() == jq.EmitMessage
 	}
 	return rc
 }

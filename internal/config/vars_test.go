@@ -20,15 +20,15 @@ func TestVariables(t *testing.T) {
 		"BRIDGE_METRICS_ADDR", "BRIDGE_LOG_LEVEL", "BRIDGE_LOG_FORMAT", "BRIDGE_SHUTDOWN_TIMEOUT",
 		"BRIDGE_ROUTE_<n>_NAME", "BRIDGE_ROUTE_<n>_IN", "BRIDGE_ROUTE_<n>_OUT", "BRIDGE_ROUTE_<n>_QUEUE",
 		"BRIDGE_ROUTE_<n>_JQ", "BRIDGE_ROUTE_<n>_DLQ", "BRIDGE_ROUTE_<n>_BUFFER", "BRIDGE_ROUTE_<n>_OVERFLOW",
-		"BRIDGE_ROUTE_<n>_WORKERS", "BRIDGE_ROUTE_<n>_TIMEOUT", "BRIDGE_ROUTE_<n>_STREAM",
+		"BRIDGE_ROUTE_<n>_WORKERS", "BRIDGE_ROUTE_<n>_TIMEOUT", "BRIDGE_ROUTE_<n>_EMIT", "BRIDGE_ROUTE_<n>_ORDER_BY", "BRIDGE_ROUTE_<n>_STREAM",
 		"BRIDGE_ROUTE_<n>_DURABLE", "BRIDGE_ROUTE_<n>_MAX_DELIVER", "BRIDGE_ROUTE_<n>_ACK_WAIT", "BRIDGE_ROUTE_<n>_DEDUP",
 	} {
 		if !slices.Contains(vars, name) {
 			t.Errorf("Variables() lacks %s", name)
 		}
 	}
-	if len(vars) != 30 {
-		t.Errorf("Variables() has %d names, want 30: %q", len(vars), vars)
+	if len(vars) != 32 {
+		t.Errorf("Variables() has %d names, want 32: %q", len(vars), vars)
 	}
 }
 
