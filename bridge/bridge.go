@@ -1,8 +1,12 @@
 package bridge
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,9 +51,32 @@ func WithShutdownTimeout(d time.Duration) Option {
 	}
 }
 
-// Bridge runs a set of routes over one NATS connection.
+// WithConn gives the Bridge another NATS connection, which routes name in
+// RouteConfig.InConn or OutConn: a route may consume on one system and
+// publish on another. name is letters, digits, '_' or '-', and not
+// DefaultConn, which names the connection given to New. The caller owns nc.
+func WithConn(name string, nc *nats.Conn) Option {
+	return func(b *Bridge) error {
+		switch {
+		case nc == nil:
+			return fmt.Errorf("%w: nil connection %q", ErrInvalidOption, name)
+		case name == DefaultConn || !connNameRE.MatchString(name):
+			return fmt.Errorf("%w: connection name %q (want letters, digits, '_' or '-', not %q)", ErrInvalidOption, name, DefaultConn)
+		case b.conns[name] != nil:
+			return fmt.Errorf("%w: connection %q given twice", ErrInvalidOption, name)
+		}
+		b.conns[name] = nc
+		return nil
+	}
+}
+
+var connNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// Bridge runs a set of routes over one NATS connection, or several.
 type Bridge struct {
 	nc              *nats.Conn
+	conns           map[string]*nats.Conn // by name, DefaultConn included
+	used            []string              // the names of the connections routes use, sorted
 	routes          []*route
 	hooks           Hooks
 	log             *slog.Logger
@@ -70,6 +97,7 @@ func New(nc *nats.Conn, routes []RouteConfig, opts ...Option) (*Bridge, error) {
 	}
 	b := &Bridge{
 		nc:              nc,
+		conns:           map[string]*nats.Conn{DefaultConn: nc},
 		log:             slog.New(slog.DiscardHandler),
 		shutdownTimeout: DefaultShutdownTimeout,
 		started:         make(chan struct{}),
@@ -79,29 +107,61 @@ func New(nc *nats.Conn, routes []RouteConfig, opts ...Option) (*Bridge, error) {
 			return nil, err
 		}
 	}
-	if err := CheckRoutes(routes); err != nil {
+	if err := errors.Join(CheckRoutes(routes), b.checkConns(routes)); err != nil {
 		return nil, err
 	}
+	used := map[string]bool{}
 	for _, rc := range routes {
 		rc = rc.WithDefaults()
 		var rh RouteHooks
 		if b.hooks.Route != nil {
 			rh = b.hooks.Route(rc.Name)
 		}
-		var js jetstream.JetStream
-		if rc.JetStream() {
-			var err error
-			if js, err = newJetStream(nc, rc); err != nil {
-				return nil, fmt.Errorf("route %q: %w", rc.Name, err)
-			}
+		in, err := b.side(rc, rc.InConn)
+		if err != nil {
+			return nil, err
 		}
-		r, err := newRoute(rc, nc, js, rh, b.log)
+		out, err := b.side(rc, rc.OutConn)
+		if err != nil {
+			return nil, err
+		}
+		r, err := newRoute(rc, in, out, rh, b.log)
 		if err != nil {
 			return nil, err
 		}
 		b.routes = append(b.routes, r)
+		used[rc.InConn], used[rc.OutConn] = true, true
 	}
+	b.used = slices.Sorted(maps.Keys(used))
 	return b, nil
+}
+
+// checkConns reports routes that name a connection the Bridge was not
+// given.
+func (b *Bridge) checkConns(routes []RouteConfig) error {
+	var errs []error
+	for i, rc := range routes {
+		rc = rc.WithDefaults()
+		for field, name := range map[string]string{"InConn": rc.InConn, "OutConn": rc.OutConn} {
+			if b.conns[name] == nil {
+				errs = append(errs, &FieldError{Index: i, Route: rc.Name, Field: field,
+					Err: fmt.Errorf("unknown connection %q (give it with WithConn)", name)})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// side returns a route's side on the connection called name.
+func (b *Bridge) side(rc RouteConfig, name string) (side, error) {
+	s := side{name: name, nc: b.conns[name]}
+	if rc.JetStream() {
+		var err error
+		if s.js, err = newJetStream(s.nc, rc); err != nil {
+			return side{}, fmt.Errorf("route %q: %w", rc.Name, err)
+		}
+	}
+	return s, nil
 }
 
 // newJetStream returns the JetStream context of a route.
@@ -126,12 +186,17 @@ func newJetStream(nc *nats.Conn, rc RouteConfig) (jetstream.JetStream, error) {
 // stream appears. Use Ready to learn whether the bridge serves now.
 func (b *Bridge) Started() <-chan struct{} { return b.started }
 
-// Ready returns nil when the connection is up and every route takes
-// messages, and an error matching ErrNotReady saying what is missing
-// otherwise.
+// Ready returns nil when every connection a route uses is up and every
+// route takes messages, and an error matching ErrNotReady saying what is
+// missing otherwise.
 func (b *Bridge) Ready() error {
-	if !b.nc.IsConnected() {
-		return fmt.Errorf("%w: NATS connection is %v", ErrNotReady, b.nc.Status())
+	for _, name := range b.used {
+		if nc := b.conns[name]; !nc.IsConnected() {
+			if len(b.conns) == 1 {
+				return fmt.Errorf("%w: NATS connection is %v", ErrNotReady, nc.Status())
+			}
+			return fmt.Errorf("%w: connection %q is %v", ErrNotReady, name, nc.Status())
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -24,6 +24,11 @@ const (
 	// DefaultAckWait is how long the server waits for a JetStream route's
 	// acknowledgement before it redelivers.
 	DefaultAckWait = 30 * time.Second
+	// DefaultReplyTimeout is how long a route between two connections
+	// waits for the response to a request it carried over.
+	DefaultReplyTimeout = 10 * time.Second
+	// DefaultConn names the connection given to New.
+	DefaultConn = "default"
 )
 
 // Limits of route settings.
@@ -101,6 +106,22 @@ type RouteConfig struct {
 	// nats.DefaultSubPendingBytesLimit). Core routes only.
 	PendingMsgs, PendingBytes int
 
+	// InConn names the connection the route subscribes or consumes on:
+	// DefaultConn ("" means it), the one given to New, or one given with
+	// WithConn. Dead letters go to the same side.
+	InConn string
+	// OutConn names the connection the route publishes on; "" means
+	// InConn. On a route between two connections the subject rules that
+	// keep a route from consuming its own output do not apply: the same
+	// subject on two systems is two subjects.
+	OutConn string
+	// ReplyTimeout is how long a core route between two connections waits
+	// for the response to a request (an input with a reply subject) that
+	// it published on the other side with a reply subject of its own; the
+	// first response within it goes back to the requester. 0 means
+	// DefaultReplyTimeout.
+	ReplyTimeout time.Duration
+
 	// Stream, when set, makes this a JetStream route: it consumes In from
 	// this stream through the durable pull consumer Durable, and
 	// acknowledges each message only after its outputs are published. See
@@ -126,6 +147,13 @@ type RouteConfig struct {
 // JetStream reports whether the route consumes from a stream.
 func (c RouteConfig) JetStream() bool { return c.Stream != "" }
 
+// CrossConn reports whether the route publishes on another connection
+// than it consumes on.
+func (c RouteConfig) CrossConn() bool {
+	c = c.WithDefaults()
+	return c.InConn != c.OutConn
+}
+
 // WithDefaults returns c with every zero field that has a default set to
 // it.
 func (c RouteConfig) WithDefaults() RouteConfig {
@@ -140,6 +168,15 @@ func (c RouteConfig) WithDefaults() RouteConfig {
 	}
 	if c.PendingBytes == 0 {
 		c.PendingBytes = nats.DefaultSubPendingBytesLimit
+	}
+	if c.InConn == "" {
+		c.InConn = DefaultConn
+	}
+	if c.OutConn == "" {
+		c.OutConn = c.InConn
+	}
+	if c.ReplyTimeout == 0 {
+		c.ReplyTimeout = DefaultReplyTimeout
 	}
 	if !c.JetStream() {
 		return c
@@ -177,7 +214,7 @@ func (c RouteConfig) Validate() error {
 		switch {
 		case err != nil:
 			v.addErr("Out", err)
-		case m.FeedsBack():
+		case m.FeedsBack() && !c.CrossConn():
 			v.add("Out", "every subject it maps to matches In %q: messages would loop", c.In)
 		}
 	}
@@ -200,6 +237,9 @@ func (c RouteConfig) Validate() error {
 	}
 	if c.Timeout < 0 {
 		v.add("Timeout", "must not be negative, got %s", c.Timeout)
+	}
+	if c.ReplyTimeout < 0 {
+		v.add("ReplyTimeout", "must not be negative, got %s", c.ReplyTimeout)
 	}
 	if c.Overflow < stream.Block || c.Overflow >= stream.Fail {
 		v.add("Overflow", "policy %v is not supported (want block, drop_newest or drop_oldest): a NATS callback has nowhere to return a message to", c.Overflow)

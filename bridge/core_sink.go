@@ -14,15 +14,36 @@ import (
 type coreSink struct {
 	r  *route
 	nc *nats.Conn
+	// replies carries requests to the output's connection and their
+	// responses back, on a route between two connections.
+	replies *replyProxy
+	hard    context.Context
 }
 
-func (s *coreSink) start(context.Context) {}
+func (s *coreSink) start(hard context.Context) error {
+	s.hard = hard
+	if s.replies != nil {
+		return s.replies.start()
+	}
+	return nil
+}
 
 func (s *coreSink) publish(in *input, out *artifact.Artifact, subject string) {
+	if s.replies != nil && out.Reply != "" {
+		// The requester's inbox is on the other side: the response comes
+		// to the route, which forwards it.
+		o := *out
+		o.Reply = s.replies.register(out.Reply)
+		out = &o
+	}
 	s.r.delivered(in, out, publishCore(s.nc, subject, out))
 }
 
-func (s *coreSink) close() {}
+func (s *coreSink) close() {
+	if s.replies != nil {
+		s.replies.close(s.hard)
+	}
+}
 
 // publishCore publishes a to subject, with its reply subject and headers.
 func publishCore(nc *nats.Conn, subject string, a *artifact.Artifact) error {

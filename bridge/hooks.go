@@ -45,6 +45,9 @@ type RouteHooks struct {
 	// ProcessingTime: the processing stage spent d on one message,
 	// handing its outputs over to be published included.
 	ProcessingTime func(d time.Duration)
+	// Replied: on a core route between two connections, what became of
+	// a response to a request the route carried over.
+	Replied func(o ReplyOutcome)
 }
 
 // Hooks observe a Bridge. Any hook may be nil.

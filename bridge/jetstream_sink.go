@@ -39,10 +39,11 @@ func newJSSink(r *route, nc *nats.Conn, js jetstream.JetStream) *jsSink {
 	return &jsSink{r: r, nc: nc, js: js, stored: newStoredCache(js, r.log)}
 }
 
-func (s *jsSink) start(hard context.Context) {
+func (s *jsSink) start(hard context.Context) error {
 	s.hard = hard
 	s.pubs = make(chan pendingPub, maxPubPending)
 	s.wg.Go(s.collect)
+	return nil
 }
 
 func (s *jsSink) publish(in *input, out *artifact.Artifact, subject string) {

@@ -35,6 +35,9 @@ type route struct {
 	dead  *deadLetters
 	// msgIDs is set on JetStream routes whose outputs carry Nats-Msg-Id.
 	msgIDs bool
+	// cross is set on a route that publishes on another connection than
+	// it consumes on.
+	cross bool
 }
 
 // source is where a route's inputs come from. It hands each one to
@@ -76,7 +79,7 @@ type source interface {
 type sink interface {
 	// start begins taking outputs; hard ends the wait for their results
 	// at the shutdown deadline.
-	start(hard context.Context)
+	start(hard context.Context) error
 	// publish sends out, an output of in, to subject, and calls the
 	// route's delivered with the result: before it returns, or later from
 	// another goroutine.
@@ -86,7 +89,15 @@ type sink interface {
 	close()
 }
 
-func newRoute(cfg RouteConfig, nc *nats.Conn, js jetstream.JetStream, hooks RouteHooks, log *slog.Logger) (*route, error) {
+// side is one connection of a route, with its JetStream context on
+// JetStream routes.
+type side struct {
+	name string
+	nc   *nats.Conn
+	js   jetstream.JetStream
+}
+
+func newRoute(cfg RouteConfig, in, out side, hooks RouteHooks, log *slog.Logger) (*route, error) {
 	m, err := cfg.mapping()
 	if err != nil {
 		return nil, &FieldError{Route: cfg.Name, Field: "Out", Err: err}
@@ -97,16 +108,21 @@ func newRoute(cfg RouteConfig, nc *nats.Conn, js jetstream.JetStream, hooks Rout
 		hooks:   hooks,
 		log:     log.With("route", cfg.Name),
 		failLog: logLimiter{interval: 5 * time.Second},
+		cross:   in.name != out.name,
 	}
 	if cfg.JetStream() {
 		r.msgIDs = !cfg.NoMsgID
-		r.sink = newJSSink(r, nc, js)
-		r.src = newJSSource(r, js)
+		r.sink = newJSSink(r, out.nc, out.js)
+		r.src = newJSSource(r, in.js)
 	} else {
-		r.sink = &coreSink{r: r, nc: nc}
-		r.src = &coreSource{r: r, nc: nc}
+		cs := &coreSink{r: r, nc: out.nc}
+		if r.cross {
+			cs.replies = newReplyProxy(r, in.nc, out.nc)
+		}
+		r.sink = cs
+		r.src = &coreSource{r: r, nc: in.nc}
 	}
-	r.dead = newDeadLetters(r, nc, js)
+	r.dead = newDeadLetters(r, in.nc, in.js)
 	return r, nil
 }
 
@@ -121,7 +137,12 @@ func (r *route) start(hard context.Context) error {
 		}
 		r.stage = st
 	}
-	r.sink.start(hard)
+	if err := r.sink.start(hard); err != nil {
+		if r.stage != nil {
+			r.stage.finish(canceled)
+		}
+		return fmt.Errorf("route %q: %w", r.cfg.Name, err)
+	}
 	r.dead.start()
 	return nil
 }
@@ -228,7 +249,7 @@ func (r *route) chosenSubject(s string) (string, error) {
 		return "", fmt.Errorf("%w: %q is not a subject without wildcards", stream.ErrSubject, s)
 	case !r.mapping.Allows(s):
 		return "", fmt.Errorf("%w: %q is outside Out %q (%s)", stream.ErrSubject, s, r.cfg.Out, r.mapping.Space())
-	case subjectmap.Matches(s, r.cfg.In):
+	case !r.cross && subjectmap.Matches(s, r.cfg.In):
 		return "", fmt.Errorf("%w: %q matches In %q: the route would consume its own output", stream.ErrSubject, s, r.cfg.In)
 	}
 	return s, nil

@@ -65,15 +65,18 @@ func (b *Bridge) startRoutes(ctx, hard context.Context) error {
 		}
 	}
 	b.setRunning(true)
-	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
-		// Subscriptions are sent again once the connection is up; Ready
-		// says when.
-		b.log.Warn("routes will take messages once the NATS connection is up", "err", err)
+	for _, name := range b.used {
+		if err := b.conns[name].FlushTimeout(5 * time.Second); err != nil {
+			// Subscriptions are sent again once the connection is up;
+			// Ready says when.
+			b.log.Warn("routes will take messages once the NATS connection is up", "connection", name, "err", err)
+		}
 	}
 	for _, r := range b.routes {
 		if !r.cfg.JetStream() {
 			b.log.Info("route started", "route", r.cfg.Name, "in", r.cfg.In, "out", r.cfg.Out, "queue", r.cfg.Queue,
-				"subscribed", r.src.ready() && b.nc.IsConnected())
+				"in_conn", r.cfg.InConn, "out_conn", r.cfg.OutConn,
+				"subscribed", r.src.ready() && b.conns[r.cfg.InConn].IsConnected())
 		}
 	}
 	return nil
@@ -172,8 +175,17 @@ func (b *Bridge) drain(hard context.Context, giveUp context.CancelFunc) error {
 	b.setRunning(false)
 	fctx, cancel := context.WithDeadline(hard, deadline)
 	defer cancel()
-	if err := b.nc.FlushWithContext(fctx); err != nil {
-		b.log.Warn("flushing publishes", "err", err)
+	for _, name := range b.used {
+		nc := b.conns[name]
+		if !nc.IsConnected() {
+			// What it holds waits for a server that may not come back
+			// before the deadline: the caller's Close decides.
+			b.log.Warn("not flushing publishes: the connection is down", "connection", name)
+			continue
+		}
+		if err := nc.FlushWithContext(fctx); err != nil {
+			b.log.Warn("flushing publishes", "connection", name, "err", err)
+		}
 	}
 	if hard.Err() != nil {
 		return ErrDrainTimeout

@@ -37,6 +37,38 @@ type Option func(*options) error
 type options struct {
 	version                  string
 	failReasons, dropReasons []string
+	replyOutcomes            []string
+}
+
+// Combine returns an option that applies opts in order.
+func Combine(opts ...Option) Option {
+	return func(o *options) error {
+		for _, opt := range opts {
+			if opt == nil {
+				continue
+			}
+			if err := opt(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// WithReplyOutcomes sets the values of the outcome label of
+// bridge_replies_total, present at zero for every route from the start;
+// any other outcome is counted as ReasonOther. bridgemetrics gives the
+// bridge's.
+func WithReplyOutcomes(outcomes []string) Option {
+	return func(o *options) error {
+		for _, r := range outcomes {
+			if r == "" || r == ReasonOther {
+				return fmt.Errorf("%w: reply outcome %q", ErrInvalidOption, r)
+			}
+		}
+		o.replyOutcomes = slices.Clone(outcomes)
+		return nil
+	}
 }
 
 // WithReasons sets the values of the reason label of
@@ -73,12 +105,12 @@ func WithVersion(v string) Option {
 type Metrics struct {
 	in, out, processed, filtered, deadLettered *prometheus.CounterVec
 	bytesIn, bytesOut                          *prometheus.CounterVec
-	dropped, failed                            *prometheus.CounterVec
+	dropped, failed, replies                   *prometheus.CounterVec
 	processing, latency                        *prometheus.HistogramVec
 	connected                                  prometheus.Gauge
 	reconnects                                 prometheus.Counter
 	buildInfo                                  prometheus.Gauge
-	failReasons, dropReasons                   []string
+	failReasons, dropReasons, replyOutcomes    []string
 }
 
 // New returns the bridge's metrics, registered with reg. A nil reg leaves
@@ -148,8 +180,12 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			Help:        "Always 1; its labels give the version of the bridge and of Go it was built with.",
 			ConstLabels: prometheus.Labels{"version": o.version, "goversion": runtime.Version()},
 		}),
-		failReasons: o.failReasons,
-		dropReasons: o.dropReasons,
+		replies: counter("bridge_replies_total",
+			"Responses a route between two connections carried back to their requesters, or gave up on, by outcome.",
+			[]string{labelRoute, "outcome"}),
+		failReasons:   o.failReasons,
+		dropReasons:   o.dropReasons,
+		replyOutcomes: o.replyOutcomes,
 	}
 	m.buildInfo.Set(1)
 	if reg == nil {
@@ -170,7 +206,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		m.in, m.out, m.processed, m.filtered, m.dropped, m.failed, m.deadLettered,
+		m.in, m.out, m.processed, m.filtered, m.dropped, m.failed, m.deadLettered, m.replies,
 		m.bytesIn, m.bytesOut, m.processing, m.latency,
 		m.connected, m.reconnects, m.buildInfo,
 	}

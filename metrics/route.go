@@ -38,7 +38,7 @@ type Route struct {
 
 	in, out, processed, filtered, deadLettered prometheus.Counter
 	bytesIn, bytesOut                          prometheus.Counter
-	dropped, failed                            []reasonCounter
+	dropped, failed, replies                   []reasonCounter
 	processing, latency                        prometheus.Observer
 }
 
@@ -70,6 +70,9 @@ func (m *Metrics) Route(name string) *Route {
 	}
 	for _, reason := range m.failReasons {
 		r.failed = append(r.failed, reasonCounter{reason, m.failed.WithLabelValues(name, reason)})
+	}
+	for _, outcome := range m.replyOutcomes {
+		r.replies = append(r.replies, reasonCounter{outcome, m.replies.WithLabelValues(name, outcome)})
 	}
 	return r
 }
@@ -155,6 +158,20 @@ func (r *Route) Latency(d time.Duration) {
 		return
 	}
 	r.latency.Observe(d.Seconds())
+}
+
+// Replied counts a response a route carried back, or gave up on, by its
+// outcome, one given to WithReplyOutcomes; any other is counted as
+// ReasonOther.
+func (r *Route) Replied(outcome string) {
+	if r == nil {
+		return
+	}
+	if c := find(r.replies, outcome); c != nil {
+		c.Inc()
+		return
+	}
+	r.m.replies.WithLabelValues(r.name, ReasonOther).Inc()
 }
 
 // DeadLettered counts a failed input published to the dead-letter subject.

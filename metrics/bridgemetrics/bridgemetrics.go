@@ -16,12 +16,14 @@ func New(reg prometheus.Registerer, opts ...metrics.Option) (*metrics.Metrics, e
 }
 
 // Reasons is the metrics option that sets the bridge's failure and drop
-// reasons.
+// reasons and reply outcomes.
 func Reasons() metrics.Option {
-	return metrics.WithReasons(names(bridge.FailureReasons()), names(bridge.DropReasons()))
+	return metrics.Combine(
+		metrics.WithReasons(names(bridge.FailureReasons()), names(bridge.DropReasons())),
+		metrics.WithReplyOutcomes(names(bridge.ReplyOutcomes())))
 }
 
-func names(rs []bridge.Reason) []string {
+func names[T ~string](rs []T) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = string(r)
@@ -61,5 +63,6 @@ func RouteHooks(r *metrics.Route) bridge.RouteHooks {
 		Latency:        r.Latency,
 		DeadLettered:   func(*artifact.Artifact) { r.DeadLettered() },
 		ProcessingTime: r.ProcessingTime,
+		Replied:        func(o bridge.ReplyOutcome) { r.Replied(string(o)) },
 	}
 }
