@@ -239,4 +239,3 @@ func TestCrossJetStream(t *testing.T) {
 	natstest.WaitFor(t, 5*time.Second, c.balanced)
 	t.Logf("received %d deliveries for %d messages; failed %d (retried)", c.received.Load(), n, c.failed.Load())
 }
-
