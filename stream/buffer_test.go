@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -419,25 +420,50 @@ func TestShutdownDeadline(t *testing.T) {
 }
 
 // TestConcurrent hammers one buffer from many goroutines while it is closed
-// underneath them; run with -race.
+// underneath them; run with -race. Whatever the interleaving, every
+// artifact sent is accounted for exactly once: refused by Send, handed out
+// (OnRead), dropped (OnDrop), or surfaced as an *ArtifactError naming it
+// (OnError, for what the generator held when Close cancelled it).
 func TestConcurrent(t *testing.T) {
+	const senders, perSender = 4, 500
 	for _, policy := range []stream.Overflow{stream.Block, stream.DropNewest, stream.DropOldest, stream.Fail} {
 		t.Run(policy.String(), func(t *testing.T) {
-			var rec recorder
+			var tally ledger
+			hooks := stream.Hooks{
+				OnRead: func(a *artifact.Artifact) { tally.add(a, "received") },
+				OnDrop: func(a *artifact.Artifact, why stream.DropReason) { tally.add(a, "dropped "+string(why)) },
+				OnError: func(err error) {
+					if ae, ok := asArtifactError(err); ok && ae.Artifact != nil {
+						tally.add(ae.Artifact, "errored")
+						return
+					}
+					t.Errorf("error naming no artifact: %v", err)
+				},
+			}
 			b, _ := stream.NewBuffer(stream.WithBufferSize(16), stream.WithOverflow(policy),
 				stream.WithGenerator(stream.Parallel(3, stream.BySubject, stream.Passthrough())),
-				stream.WithHooks(rec.hooks()))
+				stream.WithHooks(hooks))
 			ctx := t.Context()
 			var received atomic.Int64
-			var senders, others sync.WaitGroup
-			for w := range 4 {
-				senders.Go(func() {
-					for i := range 500 {
-						err := b.Send(ctx, art(w*1000+i))
-						if err != nil && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, stream.ErrBufferFull) {
+			var sending, others sync.WaitGroup
+			for w := range senders {
+				sending.Go(func() {
+					for i := range perSender {
+						if w == 0 && i == perSender/2 {
+							// Under the drop and fail policies senders
+							// outrun receivers, so close mid-send too.
+							_ = b.Close()
+						}
+						a := art(w*1000 + i)
+						err := b.Send(ctx, a)
+						if err == nil {
+							continue
+						}
+						if !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, stream.ErrBufferFull) {
 							t.Errorf("Send: %v", err)
 							return
 						}
+						tally.add(a, "refused")
 					}
 				})
 				others.Go(func() {
@@ -459,12 +485,47 @@ func TestConcurrent(t *testing.T) {
 					}
 				}
 			})
-			senders.Wait()
+			sending.Wait()
 			_ = b.CloseSend()
 			others.Wait()
 			_ = b.Close()
+
+			tally.mu.Lock()
+			defer tally.mu.Unlock()
+			var wrong []string
+			for w := range senders {
+				for i := range perSender {
+					p := strconv.Itoa(w*1000 + i)
+					if got := tally.seen[p]; len(got) != 1 {
+						wrong = append(wrong, fmt.Sprintf("%s: %v", p, got))
+					}
+				}
+			}
+			if len(wrong) > 0 || len(tally.seen) != senders*perSender {
+				t.Errorf("%d of %d artifacts not accounted exactly once (%d seen), e.g. %v",
+					len(wrong), senders*perSender, len(tally.seen), wrong[:min(len(wrong), 5)])
+			}
+			t.Logf("outcomes: %v", tally.counts)
 		})
 	}
+}
+
+// ledger records the outcome of each artifact, by payload.
+type ledger struct {
+	mu     sync.Mutex
+	seen   map[string][]string
+	counts map[string]int
+}
+
+func (l *ledger) add(a *artifact.Artifact, outcome string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen, l.counts = map[string][]string{}, map[string]int{}
+	}
+	p := string(a.Payload)
+	l.seen[p] = append(l.seen[p], outcome)
+	l.counts[outcome]++
 }
 
 // TestCloseAccountsForInFlight closes buffers whose generators hold
