@@ -70,3 +70,7 @@ func TestGenerators(t *testing.T) {
 		})
 	}
 }
+
+// TestExample runs the conformance test of the package example's
+// generator, so the example shows code that passes.
+func TestExample(t *testing.T) { testStamp(t) }
