@@ -146,6 +146,48 @@ func TestOverflow(t *testing.T) {
 	}
 }
 
+// TestOnDepth pins when OnDepth fires: on every enqueue, and on every
+// dequeue only when no Generator does the dequeuing.
+func TestOnDepth(t *testing.T) {
+	run := func(t *testing.T, opts ...stream.Option) []int {
+		var mu sync.Mutex
+		var depths []int
+		b := newBuffer(t, append(opts, stream.WithBufferSize(4), stream.WithHooks(stream.Hooks{
+			OnDepth: func(d, c int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if c != 4 {
+					t.Errorf("capacity %d, want 4", c)
+				}
+				depths = append(depths, d)
+			},
+		}))...)
+		for i := range 3 {
+			if err := b.Send(t.Context(), art(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = b.CloseSend()
+		if got, _ := collect(t, t.Context(), b); len(got) != 3 {
+			t.Fatalf("received %v, want 3", got)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return depths
+	}
+	t.Run("no generator", func(t *testing.T) {
+		if got, want := run(t), []int{1, 2, 3, 2, 1, 0}; !slices.Equal(got, want) {
+			t.Errorf("depths %v, want %v", got, want)
+		}
+	})
+	t.Run("generator", func(t *testing.T) {
+		// Only the enqueues; the generator may have taken some already.
+		if got := run(t, stream.WithGenerator(stream.Passthrough())); len(got) != 3 {
+			t.Errorf("depths %v, want one per Send", got)
+		}
+	})
+}
+
 func TestBlockWaitsForContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b, _ := stream.NewBuffer(stream.WithBufferSize(1))
