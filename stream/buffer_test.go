@@ -108,6 +108,31 @@ func TestSendAfterCloseSend(t *testing.T) {
 	}
 }
 
+// TestSendClosedWithMiddleware: a closed buffer refuses an artifact before
+// middleware can filter or reject it, so Send reports the closing and no
+// drop is counted.
+func TestSendClosedWithMiddleware(t *testing.T) {
+	filter := func(*artifact.Artifact) (*artifact.Artifact, error) { return nil, nil }
+	reject := stream.Validate(func(*artifact.Artifact) error { return errors.New("no") })
+	for name, mw := range map[string]stream.Middleware{"filtering": filter, "rejecting": reject} {
+		t.Run(name, func(t *testing.T) {
+			var rec recorder
+			b := newBuffer(t, stream.WithMiddleware(mw), stream.WithHooks(rec.hooks()))
+			_ = b.CloseSend()
+			if err := b.Send(t.Context(), art(0)); !errors.Is(err, stream.ErrSendClosed) {
+				t.Errorf("Send after CloseSend: %v, want ErrSendClosed", err)
+			}
+			_ = b.Close()
+			if err := b.Send(t.Context(), art(1)); !errors.Is(err, stream.ErrClosed) {
+				t.Errorf("Send after Close: %v, want ErrClosed", err)
+			}
+			if len(rec.drops[stream.DropFiltered]) != 0 || len(rec.errs) != 0 {
+				t.Errorf("after closing: drops %v, errors %v; want none", rec.drops, rec.errs)
+			}
+		})
+	}
+}
+
 func TestOverflow(t *testing.T) {
 	tests := []struct {
 		name      string
