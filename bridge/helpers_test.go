@@ -160,6 +160,31 @@ func (c *collector) waitN(t *testing.T, n int) []*nats.Msg {
 	return c.all()
 }
 
+// waitQuiet waits until activity (a count of events) has stayed the same
+// for quiet, with a flush round trip of each of conns, in order, before
+// every reading: what those connections had published by then has reached
+// the server, and what the server had for them has reached their client.
+// It catches events that would come after the ones a test waited for.
+func waitQuiet(t *testing.T, quiet time.Duration, activity func() int64, conns ...*nats.Conn) {
+	t.Helper()
+	last, since := activity(), time.Now()
+	natstest.WaitFor(t, 20*time.Second, func() error {
+		for _, nc := range conns {
+			if err := nc.Flush(); err != nil {
+				return err
+			}
+		}
+		if now := activity(); now != last {
+			last, since = now, time.Now()
+			return fmt.Errorf("%w: still active (%d)", natstest.ErrTest, now)
+		}
+		if d := time.Since(since); d < quiet {
+			return fmt.Errorf("%w: quiet for %v of %v", natstest.ErrTest, d, quiet)
+		}
+		return nil
+	})
+}
+
 // gated is a processing stage that holds every message until release is
 // closed (or its context ends), then forwards it.
 func gated(release <-chan struct{}) stream.ProcessFunc {

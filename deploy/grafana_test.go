@@ -132,17 +132,28 @@ func TestGrafanaProvisioning(t *testing.T) {
 			}
 		}
 	})
+	// The README promises that the NATS bridge dashboard is Grafana's
+	// home page; without this setting Grafana shows its own.
 	t.Run("home dashboard", func(t *testing.T) {
-		home := grafana.Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
-		if home == nil {
-			t.Skip("no home dashboard")
+		const setting = "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"
+		home := grafana.Environment[setting]
+		if home == nil || *home == "" {
+			t.Fatalf("the grafana service does not set %s, so the bridge dashboard is not the home page", setting)
 		}
 		src := hostPath(grafana, *home)
 		if src == "" {
 			t.Fatalf("home dashboard %s is not mounted", *home)
 		}
-		if _, err := os.Stat(src); err != nil {
-			t.Error(err)
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboardFile
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("home dashboard %s: %v", src, err)
+		}
+		if d.Title != "NATS bridge" {
+			t.Errorf("home dashboard %s is %q, want the NATS bridge dashboard", src, d.Title)
 		}
 	})
 }

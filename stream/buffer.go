@@ -123,6 +123,15 @@ func (b *Buffer) Send(ctx context.Context, a *artifact.Artifact) error {
 	if b.in == nil {
 		return ErrNotInitialized
 	}
+	if len(b.o.middleware) > 0 {
+		// Middleware runs before the lock: a closed buffer refuses the
+		// artifact first, rather than let it be filtered or rejected.
+		select {
+		case <-b.sendClosed:
+			return b.sendErr()
+		default:
+		}
+	}
 	for _, mw := range b.o.middleware {
 		next, err := mw(a)
 		if err != nil {

@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -107,6 +108,31 @@ func TestSendAfterCloseSend(t *testing.T) {
 	}
 }
 
+// TestSendClosedWithMiddleware: a closed buffer refuses an artifact before
+// middleware can filter or reject it, so Send reports the closing and no
+// drop is counted.
+func TestSendClosedWithMiddleware(t *testing.T) {
+	filter := func(*artifact.Artifact) (*artifact.Artifact, error) { return nil, nil }
+	reject := stream.Validate(func(*artifact.Artifact) error { return errors.New("no") })
+	for name, mw := range map[string]stream.Middleware{"filtering": filter, "rejecting": reject} {
+		t.Run(name, func(t *testing.T) {
+			var rec recorder
+			b := newBuffer(t, stream.WithMiddleware(mw), stream.WithHooks(rec.hooks()))
+			_ = b.CloseSend()
+			if err := b.Send(t.Context(), art(0)); !errors.Is(err, stream.ErrSendClosed) {
+				t.Errorf("Send after CloseSend: %v, want ErrSendClosed", err)
+			}
+			_ = b.Close()
+			if err := b.Send(t.Context(), art(1)); !errors.Is(err, stream.ErrClosed) {
+				t.Errorf("Send after Close: %v, want ErrClosed", err)
+			}
+			if len(rec.drops[stream.DropFiltered]) != 0 || len(rec.errs) != 0 {
+				t.Errorf("after closing: drops %v, errors %v; want none", rec.drops, rec.errs)
+			}
+		})
+	}
+}
+
 func TestOverflow(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -143,6 +169,48 @@ func TestOverflow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOnDepth pins when OnDepth fires: on every enqueue, and on every
+// dequeue only when no Generator does the dequeuing.
+func TestOnDepth(t *testing.T) {
+	run := func(t *testing.T, opts ...stream.Option) []int {
+		var mu sync.Mutex
+		var depths []int
+		b := newBuffer(t, append(opts, stream.WithBufferSize(4), stream.WithHooks(stream.Hooks{
+			OnDepth: func(d, c int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if c != 4 {
+					t.Errorf("capacity %d, want 4", c)
+				}
+				depths = append(depths, d)
+			},
+		}))...)
+		for i := range 3 {
+			if err := b.Send(t.Context(), art(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = b.CloseSend()
+		if got, _ := collect(t, t.Context(), b); len(got) != 3 {
+			t.Fatalf("received %v, want 3", got)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return depths
+	}
+	t.Run("no generator", func(t *testing.T) {
+		if got, want := run(t), []int{1, 2, 3, 2, 1, 0}; !slices.Equal(got, want) {
+			t.Errorf("depths %v, want %v", got, want)
+		}
+	})
+	t.Run("generator", func(t *testing.T) {
+		// Only the enqueues; the generator may have taken some already.
+		if got := run(t, stream.WithGenerator(stream.Passthrough())); len(got) != 3 {
+			t.Errorf("depths %v, want one per Send", got)
+		}
+	})
 }
 
 func TestBlockWaitsForContext(t *testing.T) {
@@ -419,25 +487,50 @@ func TestShutdownDeadline(t *testing.T) {
 }
 
 // TestConcurrent hammers one buffer from many goroutines while it is closed
-// underneath them; run with -race.
+// underneath them; run with -race. Whatever the interleaving, every
+// artifact sent is accounted for exactly once: refused by Send, handed out
+// (OnRead), dropped (OnDrop), or surfaced as an *ArtifactError naming it
+// (OnError, for what the generator held when Close cancelled it).
 func TestConcurrent(t *testing.T) {
+	const senders, perSender = 4, 500
 	for _, policy := range []stream.Overflow{stream.Block, stream.DropNewest, stream.DropOldest, stream.Fail} {
 		t.Run(policy.String(), func(t *testing.T) {
-			var rec recorder
+			var tally ledger
+			hooks := stream.Hooks{
+				OnRead: func(a *artifact.Artifact) { tally.add(a, "received") },
+				OnDrop: func(a *artifact.Artifact, why stream.DropReason) { tally.add(a, "dropped "+string(why)) },
+				OnError: func(err error) {
+					if ae, ok := asArtifactError(err); ok && ae.Artifact != nil {
+						tally.add(ae.Artifact, "errored")
+						return
+					}
+					t.Errorf("error naming no artifact: %v", err)
+				},
+			}
 			b, _ := stream.NewBuffer(stream.WithBufferSize(16), stream.WithOverflow(policy),
 				stream.WithGenerator(stream.Parallel(3, stream.BySubject, stream.Passthrough())),
-				stream.WithHooks(rec.hooks()))
+				stream.WithHooks(hooks))
 			ctx := t.Context()
 			var received atomic.Int64
-			var senders, others sync.WaitGroup
-			for w := range 4 {
-				senders.Go(func() {
-					for i := range 500 {
-						err := b.Send(ctx, art(w*1000+i))
-						if err != nil && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, stream.ErrBufferFull) {
+			var sending, others sync.WaitGroup
+			for w := range senders {
+				sending.Go(func() {
+					for i := range perSender {
+						if w == 0 && i == perSender/2 {
+							// Under the drop and fail policies senders
+							// outrun receivers, so close mid-send too.
+							_ = b.Close()
+						}
+						a := art(w*1000 + i)
+						err := b.Send(ctx, a)
+						if err == nil {
+							continue
+						}
+						if !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, stream.ErrBufferFull) {
 							t.Errorf("Send: %v", err)
 							return
 						}
+						tally.add(a, "refused")
 					}
 				})
 				others.Go(func() {
@@ -459,12 +552,47 @@ func TestConcurrent(t *testing.T) {
 					}
 				}
 			})
-			senders.Wait()
+			sending.Wait()
 			_ = b.CloseSend()
 			others.Wait()
 			_ = b.Close()
+
+			tally.mu.Lock()
+			defer tally.mu.Unlock()
+			var wrong []string
+			for w := range senders {
+				for i := range perSender {
+					p := strconv.Itoa(w*1000 + i)
+					if got := tally.seen[p]; len(got) != 1 {
+						wrong = append(wrong, fmt.Sprintf("%s: %v", p, got))
+					}
+				}
+			}
+			if len(wrong) > 0 || len(tally.seen) != senders*perSender {
+				t.Errorf("%d of %d artifacts not accounted exactly once (%d seen), e.g. %v",
+					len(wrong), senders*perSender, len(tally.seen), wrong[:min(len(wrong), 5)])
+			}
+			t.Logf("outcomes: %v", tally.counts)
 		})
 	}
+}
+
+// ledger records the outcome of each artifact, by payload.
+type ledger struct {
+	mu     sync.Mutex
+	seen   map[string][]string
+	counts map[string]int
+}
+
+func (l *ledger) add(a *artifact.Artifact, outcome string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen, l.counts = map[string][]string{}, map[string]int{}
+	}
+	p := string(a.Payload)
+	l.seen[p] = append(l.seen[p], outcome)
+	l.counts[outcome]++
 }
 
 // TestCloseAccountsForInFlight closes buffers whose generators hold

@@ -30,8 +30,12 @@ type Hooks struct {
 	// rejections, generator errors, artifacts carrying errors, corrupt
 	// frames.
 	OnError func(err error)
-	// OnDepth is called after each enqueue and dequeue with the number of
-	// queued artifacts and the queue capacity.
+	// OnDepth reports the number of queued artifacts and the queue
+	// capacity each time an artifact enters the queue and, on a Buffer
+	// without a Generator, each time Receive or Read takes one out. A
+	// Generator takes artifacts from the queue itself, unseen by the
+	// Buffer, so with one the last depth reported can be above the current
+	// one until the next enqueue; [Buffer.Len] reads the current depth.
 	OnDepth func(depth, capacity int)
 	// OnClose is called once when Close finishes, with its result.
 	OnClose func(err error)

@@ -2,7 +2,9 @@
 // implementations, in the manner of testing/fstest: an implementation's
 // tests call [TestGenerator] with a constructor and a description of the
 // behaviour to expect, and the suite checks the Generator contract in
-// subtests.
+// subtests. [TestBuffer] does the same for a stream.Buffer built with a
+// given Generator, middleware and overflow policy: what the two make
+// together, including the Buffer's accounting for every input.
 //
 // Each subtest runs the generator in a testing/synctest bubble. That is how
 // the suite knows, without sleeping, that a generator is blocked (say, on a

@@ -13,8 +13,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/stream"
 )
@@ -70,10 +68,7 @@ const (
 //     *stream.ArtifactError, exactly once.
 func TestGenerator(t *testing.T, newGen func() stream.Generator, opts Options) {
 	t.Helper()
-	s := &suite{newGen: newGen, opts: opts}
-	if s.opts.Payload == nil {
-		s.opts.Payload = func(i int) []byte { return strconv.AppendInt(nil, int64(i), 10) }
-	}
+	s := newSuite(newGen, opts)
 	s.run(t, "InputClosed", s.testInputClosed)
 	s.run(t, "EmptyInput", s.testEmptyInput)
 	s.run(t, "CancelThenCloseInput", s.testCancelThenCloseInput)
@@ -99,15 +94,11 @@ type harness struct {
 	cancel context.CancelFunc
 }
 
-// run runs test as a subtest, in a bubble, with a leak check around it.
+// run runs test as a subtest with a generator of its own.
 func (s *suite) run(t *testing.T, name string, test func(h *harness)) {
-	t.Run(name, func(t *testing.T) {
-		ignore := goleak.IgnoreCurrent()
-		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			test(&harness{t: t, g: s.newGen(), ctx: ctx, cancel: cancel})
-		})
-		goleak.VerifyNone(t, ignore)
+	runBubble(t, name, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		test(&harness{t: t, g: s.newGen(), ctx: ctx, cancel: cancel})
 	})
 }
 

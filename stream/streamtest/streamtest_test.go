@@ -2,7 +2,9 @@ package streamtest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/natsbridge/bridge/artifact"
@@ -100,6 +102,78 @@ func TestGenerators(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			streamtest.TestGenerator(t, test.newGen, test.opts)
+		})
+	}
+}
+
+// TestExample runs the conformance test of the package example's
+// generator, so the example shows code that passes.
+func TestExample(t *testing.T) { testStamp(t) }
+
+// TestBuffers runs the Buffer suite on buffers built from the stream
+// package's generators, under each overflow policy.
+func TestBuffers(t *testing.T) {
+	identity, err := jq.Compile(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	filterAll, err := jq.Compile("empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// buf returns a constructor of buffers with a fresh generator each.
+	buf := func(gen func() stream.Generator, opts ...stream.Option) func(...stream.Option) (*stream.Buffer, error) {
+		return func(suite ...stream.Option) (*stream.Buffer, error) {
+			all := slices.Clone(opts)
+			if gen != nil {
+				all = append(all, stream.WithGenerator(gen()))
+			}
+			return stream.NewBuffer(append(all, suite...)...)
+		}
+	}
+	parallel := func() stream.Generator { return stream.Parallel(3, stream.BySubject, stream.Passthrough()) }
+	dropOdd := func(a *artifact.Artifact) (*artifact.Artifact, error) {
+		if len(a.Payload)%2 == 1 {
+			return nil, nil
+		}
+		return a, nil
+	}
+	rejectOdd := stream.Validate(func(a *artifact.Artifact) error {
+		if len(a.Payload)%2 == 1 {
+			return errors.New("odd")
+		}
+		return nil
+	})
+	identical := streamtest.Options{Identity: true}
+	tests := []struct {
+		name   string
+		newBuf func(...stream.Option) (*stream.Buffer, error)
+		opts   streamtest.Options
+	}{
+		{"default", stream.NewBuffer, identical},
+		{"Passthrough", buf(stream.Passthrough), identical},
+		{"Chain", buf(func() stream.Generator { return stream.Chain(stream.Passthrough(), parallel()) }), identical},
+		{"jq identity", buf(identity.Generator), identical},
+		{"jq empty", buf(filterAll.Generator), streamtest.Options{}},
+		{"filtering and rejecting middleware", buf(parallel, stream.WithMiddleware(dropOdd, rejectOdd)), identical},
+	}
+	for _, p := range []stream.Overflow{stream.Block, stream.DropNewest, stream.DropOldest, stream.Fail} {
+		tests = append(tests,
+			struct {
+				name   string
+				newBuf func(...stream.Option) (*stream.Buffer, error)
+				opts   streamtest.Options
+			}{"Parallel " + p.String(), buf(parallel, stream.WithBufferSize(16), stream.WithOverflow(p)), identical},
+			struct {
+				name   string
+				newBuf func(...stream.Option) (*stream.Buffer, error)
+				opts   streamtest.Options
+			}{"no generator " + p.String(), buf(nil, stream.WithBufferSize(16), stream.WithOverflow(p)), identical},
+		)
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			streamtest.TestBuffer(t, test.newBuf, test.opts)
 		})
 	}
 }

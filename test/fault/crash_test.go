@@ -1,11 +1,13 @@
 package fault_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +58,14 @@ func numbers(t *testing.T, msgs []storedMsg) []int {
 // bridge had published but not acknowledged is redelivered to the next
 // one, whose publishes carry the same Nats-Msg-Id and are dropped by the
 // output stream's duplicate window.
+//
+// The test checks that this really happened rather than trusting the
+// kills to land mid-flight: each kill must leave deliveries unacknowledged
+// (the whole input is a backlog published before the first start, and each
+// kill comes well before its end, so the bridge always holds up to its
+// MaxAckPending of them), the consumer must have redelivered, and a tap on
+// out.> must have seen some outputs published twice, which only the
+// duplicate window kept out of OUT.
 func TestCrashRestart(t *testing.T) {
 	const n = 50_000
 	rng := rand.New(rand.NewPCG(seed(t), 0))
@@ -66,6 +76,7 @@ func TestCrashRestart(t *testing.T) {
 	createStream(t, js, jetstream.StreamConfig{Name: "OUT", Subjects: []string{"out.>"}}) // duplicate window: 2m
 	createStream(t, js, jetstream.StreamConfig{Name: "DLQ", Subjects: []string{"dlq.>"}})
 	js.publishAll(t, n, numbered)
+	pubs := tapPublishes(t, natstest.Connect(t, s), "out.>")
 
 	env := bridgeEnv(s.ClientURL(), "crash", map[string]string{
 		"BRIDGE_ROUTE_0_JQ":       ".",
@@ -83,7 +94,12 @@ func TestCrashRestart(t *testing.T) {
 		p.kill()
 		got, _ := streamMsgs(js, "OUT")
 		restarts++
-		t.Logf("SIGKILL %d at %d messages in OUT (target %d), %v in", restarts, got, target, time.Since(start).Round(time.Millisecond))
+		held := ackPending(t, js, "IN", "bridge-crash")
+		t.Logf("SIGKILL %d at %d messages in OUT (target %d), %d deliveries unacknowledged, %v in",
+			restarts, got, target, held, time.Since(start).Round(time.Millisecond))
+		if held == 0 {
+			t.Fatalf("SIGKILL %d hit nothing in flight: the bridge held no unacknowledged delivery", restarts)
+		}
 		p = startBridge(t, fmt.Sprintf("crash-%d", restarts), env)
 	}
 	waitMsgs(t, js, "OUT", n, 2*time.Minute)
@@ -92,16 +108,93 @@ func TestCrashRestart(t *testing.T) {
 	p.stop(t, 15*time.Second)
 	t.Logf("flow finished %v after the first start", time.Since(start).Round(time.Millisecond))
 
+	republished := pubs.republished()
 	msgs := readStream(t, js, "OUT")
 	lost, dups, unexpected := tally(n, numbers(t, msgs))
 	dead, err := streamMsgs(js, "DLQ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("messages %d, restarts %d, redeliveries %d, OUT holds %d, lost %d, duplicates %d, dead-lettered %d",
-		n, restarts, redelivered, len(msgs), lost, dups, dead)
+	t.Logf("messages %d, restarts %d, redeliveries %d, outputs published again %d, OUT holds %d, lost %d, duplicates %d, dead-lettered %d",
+		n, restarts, redelivered, republished, len(msgs), lost, dups, dead)
 	if len(msgs) != n || lost != 0 || dups != 0 || len(unexpected) != 0 || dead != 0 {
 		t.Fatalf("OUT holds %d messages (want %d): %d lost, %d duplicated, unexpected %v; DLQ holds %d",
 			len(msgs), n, lost, dups, unexpected, dead)
 	}
+	if redelivered == 0 {
+		t.Errorf("no redelivery after %d kills: the restarts exercised nothing", restarts)
+	}
+	if missing := pubs.withoutID(); missing != 0 {
+		t.Errorf("%d outputs published without a Nats-Msg-Id", missing)
+	}
+	if republished == 0 {
+		t.Errorf("no output was published twice after %d kills: the duplicate window was never needed", restarts)
+	}
+}
+
+// ackPending returns how many deliveries of the durable consumer await
+// acknowledgement.
+func ackPending(t *testing.T, js jetstream.JetStream, stream, durable string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := js.Consumer(ctx, stream, durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.NumAckPending
+}
+
+// publishTap counts, by Nats-Msg-Id, the messages published to a subject,
+// including those a stream then discards as duplicates.
+type publishTap struct {
+	mu   sync.Mutex
+	byID map[string]int
+}
+
+// tapPublishes subscribes nc to subject with no pending limits, so the tap
+// sees every publish of the run.
+func tapPublishes(t *testing.T, nc *nats.Conn, subject string) *publishTap {
+	t.Helper()
+	p := &publishTap{byID: map[string]int{}}
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		p.mu.Lock()
+		p.byID[m.Header.Get(nats.MsgIdHdr)]++
+		p.mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil { // the subscription is in place
+		t.Fatal(err)
+	}
+	return p
+}
+
+// republished returns how many publishes repeated a Nats-Msg-Id already
+// seen.
+func (p *publishTap) republished() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for id, c := range p.byID {
+		if id != "" {
+			n += c - 1
+		}
+	}
+	return n
+}
+
+// withoutID returns how many publishes carried no Nats-Msg-Id.
+func (p *publishTap) withoutID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.byID[""]
 }
