@@ -20,6 +20,10 @@
 #   make compose-up  build the image and start deploy/docker-compose.yml
 #                    (NATS, bridge, Prometheus, Grafana); needs Docker
 #   make compose-down  stop that stack and delete its volumes
+#   make helm-lint   helm lint's rules on the chart deploy/helm/nats-bridge
+#                    (make test runs all its checks: deploy/helm)
+#   make helm-update regenerate the chart's table of values (its README)
+#                    and refresh its copies of the alert rules and dashboard
 
 GO        ?= go
 FUZZTIME  ?= 60s
@@ -31,15 +35,16 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 COMPOSE   ?= docker compose -f deploy/docker-compose.yml
 # The root module is the library embedders download. Test-only modules with
-# heavy dependencies (compose-go, YAML, fault-injection tools, chromedp) live
-# beside it, each with a go.mod of its own that replaces the root with ../.
-MODULES   := . deploy test/fault test/browser
+# heavy dependencies (compose-go, YAML, Helm and Kubernetes types,
+# fault-injection tools, chromedp) live beside it, each with a go.mod of its
+# own that replaces the root module.
+MODULES   := . deploy deploy/helm test/fault test/browser
 # The benchmark's peers (Bento, Watermill): a module each, with the
 # requirements of its release; only make bench builds them, neither make
 # test nor the library's module graph carries them.
 PEERS_MODULES := bench/peers/bento bench/peers/watermill
 
-.PHONY: all build run test test-short bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down
+.PHONY: all build run test test-short bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down helm-lint helm-update
 
 all: lint test build
 
@@ -78,6 +83,7 @@ fuzz:
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzLiteralMatchesLikeServer -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzMapLikeServer -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzSubjectRulesLikeServer -fuzztime $(FUZZTIME)
+	cd deploy/helm && $(GO) test ./chartdoc/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
@@ -96,6 +102,12 @@ compose-up:
 
 compose-down:
 	$(COMPOSE) down -v
+
+helm-lint:
+	cd deploy/helm && $(GO) test -count=1 -run '^TestLint$$' -v .
+
+helm-update:
+	cd deploy/helm && $(GO) test -count=1 -run '^(TestChartReadme|TestFileCopies)$$' . -update
 
 clean:
 	rm -rf bin
