@@ -218,7 +218,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name:    "EMIT without JQ",
 			environ: with(route, "BRIDGE_ROUTE_0_EMIT=message"),
-			want:    map[string]string{"BRIDGE_ROUTE_0_EMIT": "only used with a jq program (set BRIDGE_ROUTE_0_JQ)"},
+			want:    map[string]string{"BRIDGE_ROUTE_0_EMIT": "set BRIDGE_ROUTE_0_JQ"},
 		},
 		{
 			// In message mode OUT may be a space the program picks subjects

@@ -125,8 +125,8 @@ func (l *loader) route(n int) Route {
 	if ok("WORKERS") && r.Workers < 1 {
 		l.addf(name("WORKERS"), "must be between 1 and %d, got %d", bridge.MaxWorkers, r.Workers)
 	}
-	if r.JQ == "" && l.set(name("EMIT")) {
-		l.addf(name("EMIT"), "only used with a jq program (set %s)", name("JQ"))
+	if r.JQ == "" && r.Emit == jq.EmitMessage {
+		l.addf(name("EMIT"), "message is the mode of a jq program's outputs: set %s", name("JQ"))
 	}
 	if r.JQ != "" {
 		p, err := jq.Compile(r.JQ, jq.WithEmit(r.Emit))
