@@ -67,6 +67,7 @@ fuzz:
 	$(GO) test ./bridge/ -run '^$$' -fuzz FuzzAckInfo -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzProcess -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzLiteralMatchesLikeServer -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/config/ -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }

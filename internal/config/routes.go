@@ -40,8 +40,8 @@ func (l *loader) loadRoutes(cfg *Config) {
 		if !strings.HasPrefix(name, "BRIDGE_") {
 			continue
 		}
-		if _, ok := index().top[name]; ok {
-			continue
+		if _, ok := index().top[name]; ok || strings.HasPrefix(name, connPrefix) {
+			continue // loadConns reports unknown BRIDGE_CONN_ variables
 		}
 		m := routeKeyRE.FindStringSubmatch(name)
 		switch {
@@ -143,7 +143,7 @@ func (l *loader) route(n int) Route {
 		switch {
 		case err != nil:
 			l.add(name("OUT"), &wrapped{strings.TrimPrefix(err.Error(), "subjectmap: "), err})
-		case feedsBack(r.Out, r.In):
+		case r.SameConn() && feedsBack(r.Out, r.In):
 			l.addf(name("OUT"), "every subject it maps to matches %s %q: messages would loop", name("IN"), r.In)
 		default:
 			r.Mapping = m
