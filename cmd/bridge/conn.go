@@ -80,8 +80,7 @@ func connect(cfg *config.Config, name, url string, logger *slog.Logger, m *metri
 			case errors.Is(err, nats.ErrSlowConsumer):
 				return // counted and logged per route
 			case sub == nil && !nc.IsConnected():
-				ev.failed(err) // a refused reconnection
-				return
+				return // a refused reconnection: the reconnect delay logs it
 			}
 			subject := ""
 			if sub != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,7 @@ type connEvents struct {
 	m       *metrics.Conn
 	secrets []string
 	vars    string // prefix of the connection's variables, for hints
+	creds   string // the variables of its credentials, for hints
 	pings   string // "2 pings 10s apart", for the stale-connection hint
 	now     func() time.Time
 
@@ -47,11 +49,23 @@ type reason struct {
 }
 
 func newConnEvents(name, vars string, s config.ConnSettings, n config.NATSConfig, logger *slog.Logger, m *metrics.Conn) *connEvents {
+	creds := "none is configured"
+	switch {
+	case s.User != "":
+		creds = vars + "USER and " + vars + "PASSWORD"
+	case s.Token != "":
+		creds = vars + "TOKEN"
+	case s.Creds != "":
+		creds = vars + "CREDS"
+	case s.NKey != "":
+		creds = vars + "NKEY"
+	}
 	return &connEvents{
 		logger:    logger.With("connection", name),
 		m:         m,
 		secrets:   secrets(s),
 		vars:      vars,
+		creds:     creds,
 		pings:     fmt.Sprintf("%d %s %s apart", n.MaxPingsOut, plural(n.MaxPingsOut, "ping"), n.PingInterval),
 		now:       time.Now,
 		downSince: time.Now(),
@@ -109,21 +123,26 @@ func (e *connEvents) disconnected(_ *nats.Conn, err error) {
 	e.logger.Warn("disconnected from NATS", attrs...)
 }
 
+// numbersRE matches what differs between two failures for the same
+// reason: addresses and ports ("write tcp 127.0.0.1:58522->…").
+var numbersRE = regexp.MustCompile(`[0-9]+`)
+
 // failed logs a failed attempt to connect: the first time for each reason,
 // then at most every repeatEvery with the number of repeats in between.
 func (e *connEvents) failed(err error) {
 	err = e.redact(err)
 	msg := err.Error()
+	key := numbersRE.ReplaceAllString(strings.ToLower(msg), "0")
 	e.mu.Lock()
 	e.failures++
 	now := e.now()
-	r, seen := e.reasons[msg]
+	r, seen := e.reasons[key]
 	if !seen {
 		if len(e.reasons) >= maxReasons {
 			clear(e.reasons)
 		}
 		r = &reason{}
-		e.reasons[msg] = r
+		e.reasons[key] = r
 	}
 	if seen && now.Sub(r.logged) < repeatEvery {
 		r.suppressed++
@@ -157,15 +176,19 @@ func (e *connEvents) hint(err error) string {
 	msg := strings.ToLower(err.Error())
 	switch {
 	case errors.Is(err, nats.ErrAuthorization), strings.Contains(msg, "authorization violation"):
-		return "the server refused the credentials (" + e.vars + "USER/PASSWORD, TOKEN, NKEY or CREDS)"
+		return "the server refused the credentials (" + e.creds + ")"
 	case errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked), errors.Is(err, nats.ErrAccountAuthExpired):
-		return "the server no longer accepts the credentials (" + e.vars + "CREDS)"
+		return "the server no longer accepts the credentials (" + e.creds + ")"
 	case errors.As(err, &unknownCA), strings.Contains(msg, "certificate signed by unknown authority"):
 		return "the server's certificate is not signed by a CA of " + e.vars + "TLS_CA"
 	case errors.As(err, &hostname), strings.Contains(msg, "certificate is valid for"):
 		return "the server's certificate is not valid for the host in the URL"
 	case strings.Contains(msg, "certificate required"), strings.Contains(msg, "bad certificate"), strings.Contains(msg, "unknown certificate authority"):
-		return "the server refused the client certificate (" + e.vars + "TLS_CERT, TLS_KEY)"
+		return "the server refused the client certificate (" + e.vars + "TLS_CERT and " + e.vars + "TLS_KEY)"
+	case strings.Contains(msg, "closed by remote after tls handshake"):
+		// TLS 1.3: the server checks the client's certificate after the
+		// client has finished its handshake, and can only hang up.
+		return "the server hung up after the TLS handshake: it may refuse the client certificate (" + e.vars + "TLS_CERT and " + e.vars + "TLS_KEY)"
 	case errors.Is(err, nats.ErrSecureConnRequired):
 		return "the server requires TLS (a tls:// URL, or " + e.vars + "TLS_CA)"
 	}
