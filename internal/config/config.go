@@ -44,7 +44,7 @@ func (c *Config) UseEmbedded() bool { return c.NATS.URL == "" }
 type NATSConfig struct {
 	ConnSettings `envPrefix:"NATS_"`
 
-	PingInterval time.Duration `env:"NATS_PING_INTERVAL" envDefault:"10s" help:"How often the client pings the server, on every connection; must be positive. A connection that stops answering (a silent network partition: no error, no close) is noticed after between NATS_MAX_PINGS_OUT and NATS_MAX_PINGS_OUT + 1 intervals, 20 to 30 s by default; '/readyz' then answers 503 until the bridge has reconnected."`
+	PingInterval time.Duration `env:"NATS_PING_INTERVAL" envDefault:"10s" help:"How often the client pings the server, on every connection; must be positive. A connection that stops answering (a silent network partition: no error, no close) is noticed after between NATS_MAX_PINGS_OUT and NATS_MAX_PINGS_OUT + 1 intervals, 20 to 30 s by default, and a write that stalls for NATS_MAX_PINGS_OUT intervals counts as the same silence; '/readyz' then answers 503 until the bridge has reconnected."`
 	MaxPingsOut  int           `env:"NATS_MAX_PINGS_OUT" envDefault:"2" help:"Pings that may go unanswered before the client drops the connection and reconnects: 1 to 100."`
 }
 
