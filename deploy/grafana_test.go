@@ -178,8 +178,10 @@ type dashboardPanel struct {
 	Datasource *datasource      `json:"datasource"`
 	Panels     []dashboardPanel `json:"panels"`
 	Targets    []struct {
-		RefID      string      `json:"refId"`
-		Datasource *datasource `json:"datasource"`
+		RefID        string      `json:"refId"`
+		Datasource   *datasource `json:"datasource"`
+		Expr         string      `json:"expr"`
+		LegendFormat string      `json:"legendFormat"`
 	} `json:"targets"`
 }
 
@@ -304,6 +306,40 @@ func TestDashboardsShowEveryMetric(t *testing.T) {
 		if !strings.Contains(queries.String(), metric) {
 			t.Errorf("no dashboard panel queries %s", metric)
 		}
+	}
+}
+
+// TestDashboardsSplitConnections checks that the time series of the NATS
+// connections keep one line per connection (a replica has one for
+// "default" and one for every BRIDGE_CONN_<k> its routes use), so that the
+// one that is down shows, and that no query adds the states of several
+// connections into a number that means nothing.
+func TestDashboardsSplitConnections(t *testing.T) {
+	for _, file := range dashboardFiles(t) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboardFile
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		var walk func([]dashboardPanel)
+		walk = func(panels []dashboardPanel) {
+			for _, p := range panels {
+				walk(p.Panels)
+				for _, q := range p.Targets {
+					switch {
+					case !strings.Contains(q.Expr, "bridge_nats_connected"):
+					case p.Type == "timeseries" && (!strings.Contains(q.Expr, "connection)") || !strings.Contains(q.LegendFormat, "{{connection}}")):
+						t.Errorf("%s: panel %q: %s (legend %q) does not keep a line per connection", filepath.Base(file), p.Title, q.Expr, q.LegendFormat)
+					case strings.HasPrefix(q.Expr, "sum(bridge_nats_connected"):
+						t.Errorf("%s: panel %q: %s adds up connection states", filepath.Base(file), p.Title, q.Expr)
+					}
+				}
+			}
+		}
+		walk(d.Panels)
 	}
 }
 

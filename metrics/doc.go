@@ -1,7 +1,8 @@
 // Package metrics turns the bridge's hooks and NATS connection events into
 // Prometheus metrics. It imports no package of the bridge: the command wires
 // each route's hooks to the methods of a [Route], and the connection's
-// handlers to the methods of [Metrics]. The README lists every metric.
+// handlers to the methods of a [Conn], one per connection. The README lists
+// every metric.
 //
 // # Registries
 //

@@ -18,8 +18,9 @@ var (
 
 // Label names.
 const (
-	labelRoute  = "route"
-	labelReason = "reason"
+	labelRoute      = "route"
+	labelReason     = "reason"
+	labelConnection = "connection"
 )
 
 // durationBuckets are the classic buckets of the duration histograms:
@@ -101,14 +102,15 @@ func WithVersion(v string) Option {
 }
 
 // Metrics holds the bridge's collectors. Make one with New; per-route
-// series come from Route. A nil *Metrics is valid and records nothing.
+// series come from Route, per-connection series from Conn. A nil *Metrics
+// is valid and records nothing.
 type Metrics struct {
 	in, out, processed, filtered, deadLettered *prometheus.CounterVec
 	bytesIn, bytesOut                          *prometheus.CounterVec
 	dropped, failed, replies                   *prometheus.CounterVec
 	processing, latency                        *prometheus.HistogramVec
-	connected                                  prometheus.Gauge
-	reconnects                                 prometheus.Counter
+	connected                                  *prometheus.GaugeVec
+	reconnects                                 *prometheus.CounterVec
 	buildInfo                                  prometheus.Gauge
 	failReasons, dropReasons, replyOutcomes    []string
 }
@@ -167,14 +169,12 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			"Time the processing stage of a route spent on one input."),
 		latency: histogram("bridge_latency_seconds",
 			"Time from the receipt of an input to the publication of one of its outputs; routes without a processing stage time one message in 16."),
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bridge_nats_connected",
-			Help: "1 while the bridge is connected to NATS, 0 otherwise.",
-		}),
-		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bridge_nats_reconnects_total",
-			Help: "Times the bridge reconnected to NATS.",
-		}),
+			Help: "1 while a NATS connection of the bridge is up, 0 otherwise.",
+		}, []string{labelConnection}),
+		reconnects: counter("bridge_nats_reconnects_total",
+			"Times a NATS connection of the bridge reconnected.", []string{labelConnection}),
 		buildInfo: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name:        "bridge_build_info",
 			Help:        "Always 1; its labels give the version of the bridge and of Go it was built with.",
@@ -210,32 +210,4 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.bytesIn, m.bytesOut, m.processing, m.latency,
 		m.connected, m.reconnects, m.buildInfo,
 	}
-}
-
-// Connected records that the NATS connection is up: call it from the
-// connection's connect handler.
-func (m *Metrics) Connected() {
-	if m == nil {
-		return
-	}
-	m.connected.Set(1)
-}
-
-// Reconnected records a reconnection: call it from the connection's
-// reconnect handler.
-func (m *Metrics) Reconnected() {
-	if m == nil {
-		return
-	}
-	m.reconnects.Inc()
-	m.connected.Set(1)
-}
-
-// Disconnected records that the NATS connection is down: call it from the
-// connection's disconnect and closed handlers.
-func (m *Metrics) Disconnected() {
-	if m == nil {
-		return
-	}
-	m.connected.Set(0)
 }

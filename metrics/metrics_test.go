@@ -35,9 +35,12 @@ func newMetrics(t *testing.T, opts ...metrics.Option) (*prometheus.Registry, *me
 // of the bridge's metrics.
 func TestExposition(t *testing.T) {
 	reg, m := newMetrics(t, metrics.WithVersion("v1.2.3"))
-	m.Connected()
-	m.Disconnected()
-	m.Reconnected()
+	c := m.Conn("default")
+	c.Connected()
+	c.Disconnected()
+	c.Reconnected()
+	m.Conn("edge") // never connected: its series exist, at 0
+
 	r := m.Route("orders")
 	// Five inputs: one published, one filtered, one failed and
 	// dead-lettered, two lost by the NATS client.
@@ -114,12 +117,14 @@ bridge_messages_out_total{route="orders"} 1
 # HELP bridge_messages_processed_total Inputs of a route whose outputs were all published.
 # TYPE bridge_messages_processed_total counter
 bridge_messages_processed_total{route="orders"} 1
-# HELP bridge_nats_connected 1 while the bridge is connected to NATS, 0 otherwise.
+# HELP bridge_nats_connected 1 while a NATS connection of the bridge is up, 0 otherwise.
 # TYPE bridge_nats_connected gauge
-bridge_nats_connected 1
-# HELP bridge_nats_reconnects_total Times the bridge reconnected to NATS.
+bridge_nats_connected{connection="default"} 1
+bridge_nats_connected{connection="edge"} 0
+# HELP bridge_nats_reconnects_total Times a NATS connection of the bridge reconnected.
 # TYPE bridge_nats_reconnects_total counter
-bridge_nats_reconnects_total 1
+bridge_nats_reconnects_total{connection="default"} 1
+bridge_nats_reconnects_total{connection="edge"} 0
 # HELP bridge_processing_seconds Time the processing stage of a route spent on one input.
 # TYPE bridge_processing_seconds histogram
 bridge_processing_seconds_bucket{route="orders",le="5e-05"} 0
@@ -153,6 +158,8 @@ bridge_processing_seconds_count{route="orders"} 3
 // that also checks each collector's descriptions.
 func TestLint(t *testing.T) {
 	reg, m := newMetrics(t)
+	m.Conn("default").Reconnected()
+
 	for _, name := range []string{"a", "b"} {
 		r := m.Route(name)
 		r.Received(1)
@@ -261,9 +268,14 @@ func values(t *testing.T, g prometheus.Gatherer, name string) map[string]float64
 // do not panic.
 func TestNil(t *testing.T) {
 	var m *metrics.Metrics
-	m.Connected()
-	m.Reconnected()
-	m.Disconnected()
+	c := m.Conn("default")
+	if c != nil {
+		t.Fatalf("Conn on nil Metrics = %v, want nil", c)
+	}
+	c.Connected()
+	c.Reconnected()
+	c.Disconnected()
+
 	r := m.Route("r")
 	if r != nil {
 		t.Fatalf("Route on nil Metrics = %v, want nil", r)

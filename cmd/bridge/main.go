@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -124,6 +125,14 @@ func summary(w io.Writer, cfg *config.Config) {
 	} else {
 		fmt.Fprintf(w, "NATS: %s\n", cfg.NATS)
 	}
+	unused := cfg.UnusedConns()
+	for _, c := range cfg.Conns {
+		note := ""
+		if slices.Contains(unused, c.Name) {
+			note = " (no route uses it: not opened)"
+		}
+		fmt.Fprintf(w, "connection %s: %s%s\n", c.Name, c.ConnSettings, note)
+	}
 	if addr := cfg.Service.MetricsAddr; addr != "" {
 		fmt.Fprintf(w, "metrics: %s (/metrics, /healthz, /readyz)\n", addr)
 	} else {
@@ -153,7 +162,11 @@ func summary(w io.Writer, cfg *config.Config) {
 			fmt.Sprintf("buffer %d %s", r.Buffer, r.Overflow),
 			fmt.Sprintf("%d %s", r.Workers, plural(r.Workers, "worker")),
 			"timeout "+r.Timeout.String())
-		fmt.Fprintf(w, "  %s: %s -> %s (%s)\n", r.Name, r.In, r.Out, strings.Join(details, ", "))
+		in, out := r.In, r.Out
+		if r.InConn != config.DefaultConn || r.OutConn != config.DefaultConn {
+			in, out = r.InConn+":"+in, r.OutConn+":"+out
+		}
+		fmt.Fprintf(w, "  %s: %s -> %s (%s)\n", r.Name, in, out, strings.Join(details, ", "))
 	}
 	if cfg.Demo {
 		fmt.Fprintln(w, "No route is configured: running the demo route. Try it with the nats CLI:")

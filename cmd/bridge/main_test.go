@@ -131,6 +131,20 @@ func TestCheck(t *testing.T) {
 				"route1: invoices.> -> archive (JetStream stream INVOICES, durable bridge-route1,",
 			},
 		},
+		{
+			name: "connections",
+			environ: []string{
+				"NATS_URL=nats://127.0.0.1:4222",
+				"BRIDGE_CONN_0_NAME=edge", "BRIDGE_CONN_0_URL=nats://edge:4222", "BRIDGE_CONN_0_USER=u", "BRIDGE_CONN_0_PASSWORD=" + password,
+				"BRIDGE_CONN_1_NAME=spare", "BRIDGE_CONN_1_URL=nats://spare:4222",
+				"BRIDGE_ROUTE_0_IN=orders.>", "BRIDGE_ROUTE_0_OUT=orders.>", "BRIDGE_ROUTE_0_IN_CONN=edge", "BRIDGE_ROUTE_0_OUT_CONN=default",
+			},
+			want: []string{
+				"connection edge: url=nats://edge:4222 user=u password=[redacted]\n",
+				"connection spare: url=nats://spare:4222 (no route uses it: not opened)",
+				"route0: edge:orders.> -> default:orders.> (",
+			},
+		},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -166,6 +180,17 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "gap in route indexes", environ: with("BRIDGE_ROUTE_2_IN=a", "BRIDGE_ROUTE_2_OUT=b"), want: []string{"BRIDGE_ROUTE_2_IN: route index 2 is set but route 1 is not"}},
 		{name: "bad duration", environ: with("BRIDGE_SHUTDOWN_TIMEOUT=ten"), want: []string{`BRIDGE_SHUTDOWN_TIMEOUT: invalid duration "ten"`}},
 		{name: "bad number", environ: with("BRIDGE_ROUTE_0_WORKERS=many"), want: []string{`BRIDGE_ROUTE_0_WORKERS: invalid number "many"`}},
+		{name: "unknown connection", environ: with("BRIDGE_ROUTE_0_IN_CONN=edge"), want: []string{`BRIDGE_ROUTE_0_IN_CONN: unknown connection "edge"`}},
+		{
+			name:    "secret in a file and in a variable",
+			environ: with("NATS_URL=nats://127.0.0.1:4222", "NATS_TOKEN="+password, "NATS_TOKEN_FILE=/nonexistent"),
+			want:    []string{"NATS_TOKEN_FILE: cannot be combined with NATS_TOKEN"},
+		},
+		{
+			name:    "unreadable secret file",
+			environ: with("BRIDGE_CONN_0_NAME=edge", "BRIDGE_CONN_0_URL=edge:4222", "BRIDGE_CONN_0_TOKEN_FILE=/nonexistent/token"),
+			want:    []string{`BRIDGE_CONN_0_TOKEN_FILE: cannot read "/nonexistent/token": no such file or directory`},
+		},
 		{
 			name: "all at once",
 			environ: []string{

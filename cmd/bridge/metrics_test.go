@@ -48,8 +48,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`bridge_latency_seconds_count{route="ids"} 1`,
 		`bridge_buffer_depth{route="ids"} 0.0`,
 		`bridge_buffer_capacity{route="ids"} 1024.0`,
-		`bridge_nats_connected 1.0`,
-		`bridge_nats_reconnects_total 0.0`,
+		`bridge_nats_connected{connection="default"} 1.0`,
+		`bridge_nats_reconnects_total{connection="default"} 0.0`,
 		`bridge_build_info{goversion="go`,
 		"go_goroutines ",
 		"process_cpu_seconds_total ",
@@ -59,9 +59,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	opts := s.Opts.Clone()
 	s.Shutdown()
 	s.WaitForShutdown()
-	scrapeUntil(t, p, `bridge_nats_connected 0.0`)
+	scrapeUntil(t, p, `bridge_nats_connected{connection="default"} 0.0`)
 	natstest.Start(t, opts)
-	scrapeUntil(t, p, `bridge_nats_connected 1.0`, `bridge_nats_reconnects_total 1.0`)
+	scrapeUntil(t, p, `bridge_nats_connected{connection="default"} 1.0`, `bridge_nats_reconnects_total{connection="default"} 1.0`)
 
 	if code := p.terminate(t); code != 0 {
 		t.Fatalf("exit code %d", code)

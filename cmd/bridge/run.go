@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
@@ -58,17 +57,26 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		}
 	}
 
-	nc, err := connect(url, cfg, logger, m)
+	cs, err := openConns(cfg, url, logger, m)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer cs.close()
+	nc := cs.byName[config.DefaultConn]
 
-	b, err := bridge.New(nc, routeConfigs(cfg),
+	opts := []bridge.Option{
 		bridge.WithLogger(logger),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
 		// The status page's recent failures come from here.
-		bridge.WithHooks(recordFailures(bridgemetrics.Hooks(m), st)))
+		bridge.WithHooks(recordFailures(bridgemetrics.Hooks(m), st)),
+	}
+	// The connections other than "default" that routes use.
+	for name, c := range cs.byName {
+		if name != config.DefaultConn {
+			opts = append(opts, bridge.WithConn(name, c))
+		}
+	}
+	b, err := bridge.New(nc, routeConfigs(cfg), opts...)
 	if err != nil {
 		return err
 	}
@@ -84,7 +92,7 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	stopHTTP := func() {}
 	if addr := cfg.Service.MetricsAddr; addr != "" {
-		srv := &http.Server{Handler: httpHandler(reg, b, st), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: httpHandler(reg, b, cs, st), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("BRIDGE_METRICS_ADDR: %w", err)
@@ -113,97 +121,9 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	})
 	err = g.Wait()
 	if err == nil {
-		if ferr := nc.FlushTimeout(5 * time.Second); ferr != nil {
-			logger.Warn("final flush", "err", ferr)
-		}
+		cs.flush(5*time.Second, logger)
 	}
 	return err
-}
-
-// connect dials NATS with the configured credentials. It never gives up
-// reconnecting, so a bridge is either serving or trying to. The connection's
-// handlers log its events and record them in m, which may be nil.
-func connect(url string, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics) (*nats.Conn, error) {
-	opts := []nats.Option{
-		nats.Name("nats-bridge"),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
-		nats.RetryOnFailedConnect(true),
-		// The client calls these handlers one at a time, in the order of
-		// the events, so bridge_nats_connected ends on the latest state.
-		nats.ConnectHandler(func(nc *nats.Conn) {
-			m.Connected()
-			logger.Info("connected to NATS", "server", nc.ConnectedUrlRedacted())
-		}),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			m.Disconnected()
-			if err != nil { // nil: our own Close
-				logger.Warn("disconnected from NATS", "err", err)
-			}
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			m.Reconnected()
-			logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Reconnects)
-		}),
-		nats.ClosedHandler(func(*nats.Conn) {
-			m.Disconnected()
-		}),
-		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
-			if errors.Is(err, nats.ErrSlowConsumer) {
-				return // counted and logged per route
-			}
-			subject := ""
-			if sub != nil {
-				subject = sub.Subject
-			}
-			logger.Warn("NATS error", "err", err, "subject", subject)
-		}),
-	}
-	n := cfg.NATS
-	if n.User != "" {
-		opts = append(opts, nats.UserInfo(n.User, n.Password.Reveal()))
-	}
-	if n.Token != "" {
-		opts = append(opts, nats.Token(n.Token.Reveal()))
-	}
-	if n.Creds != "" {
-		opts = append(opts, nats.UserCredentials(n.Creds))
-	}
-	if n.NKey != "" {
-		o, err := nats.NkeyOptionFromSeed(n.NKey)
-		if err != nil {
-			return nil, fmt.Errorf("NATS_NKEY: %w", err)
-		}
-		opts = append(opts, o)
-	}
-	if n.TLSCA != "" {
-		opts = append(opts, nats.RootCAs(n.TLSCA))
-	}
-	if n.TLSCert != "" {
-		opts = append(opts, nats.ClientCert(n.TLSCert, n.TLSKey))
-	}
-	nc, err := nats.Connect(url, opts...)
-	if err != nil {
-		// Errors from nats.Connect can include the URL; print the
-		// redacted list instead.
-		return nil, fmt.Errorf("connect to NATS %s: %w", cfg.NATS.URL, redact(err, cfg))
-	}
-	return nc, nil
-}
-
-// redact removes secrets from err's message.
-func redact(err error, cfg *config.Config) error {
-	msg := err.Error()
-	for _, s := range []string{cfg.NATS.Password.Reveal(), cfg.NATS.Token.Reveal(), cfg.NATS.URL.Reveal()} {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return errors.New(msg)
 }
 
 // routeConfigs returns the configuration's routes as the bridge runs them.
@@ -216,7 +136,9 @@ func routeConfigs(cfg *config.Config) []bridge.RouteConfig {
 }
 
 // httpHandler serves metrics, the health endpoints and the status page.
-func httpHandler(reg *prometheus.Registry, b *bridge.Bridge, st *status.Status) http.Handler {
+// /readyz answers 503 while a connection is down, naming it, or while the
+// bridge is not consuming on every route.
+func httpHandler(reg *prometheus.Registry, b *bridge.Bridge, cs *conns, st *status.Status) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", st.PageHandler())
 	mux.Handle("GET /status", st.JSONHandler())
@@ -225,7 +147,11 @@ func httpHandler(reg *prometheus.Registry, b *bridge.Bridge, st *status.Status) 
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := b.Ready(); err != nil {
+		err := cs.ready()
+		if err == nil {
+			err = b.Ready()
+		}
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}

@@ -19,11 +19,13 @@ import (
 
 // Config is the complete, validated configuration returned by [Load].
 type Config struct {
-	NATS     NATSConfig     `section:"NATS connection"`
+	NATS     NATSConfig     `section:"NATS connection" sectionDoc:"The connection named 'default'. Passwords and tokens can be read from files instead (the '_FILE' variables), which is how Docker and Kubernetes hand secrets over."`
+	Conns    []Conn         `env:"-" envPrefix:"BRIDGE_CONN_" indexVar:"<k>" section:"More NATS connections" sectionDoc:"Connections to other NATS systems, numbered from 0 without gaps: '<k>' stands for the index of the connection ('BRIDGE_CONN_0_NAME', 'BRIDGE_CONN_1_NAME', …). NAME and URL are required; the other variables mean what their 'NATS_*' counterparts mean, with the same rules. A route uses one with IN_CONN or OUT_CONN; a connection no route uses is not opened (the log says so)."`
 	Embedded EmbeddedConfig `section:"Embedded server" sectionDoc:"Used only when NATS_URL is unset: the bridge then starts an in-process NATS server with JetStream."`
 	Service  ServiceConfig  `section:"Service"`
-	// Routes are parsed by Load one index at a time (see the package doc),
-	// hence env:"-"; envPrefix names them for the documentation.
+	// Conns and Routes are parsed by Load one index at a time (see the
+	// package doc), hence env:"-"; envPrefix and indexVar (default "<n>")
+	// name them for the documentation.
 	Routes []Route `env:"-" envPrefix:"BRIDGE_ROUTE_" section:"Routes" sectionDoc:"Routes are numbered from 0 without gaps: '<n>' stands for the index of the route ('BRIDGE_ROUTE_0_IN', 'BRIDGE_ROUTE_1_IN', …). A route subscribes to IN and publishes every message, transformed by JQ if set, to OUT. Without NATS_URL and without any route, the bridge runs one demo route named 'demo', from 'demo.in.>' to 'demo.out.>'."`
 
 	// Demo is set when no route was configured and Routes holds the demo
@@ -35,17 +37,45 @@ type Config struct {
 // whether NATS_URL is unset.
 func (c *Config) UseEmbedded() bool { return c.NATS.URL == "" }
 
-// NATSConfig holds the connection to an external NATS server.
+// NATSConfig holds the connection named "default" (to NATS_URL, or to the
+// embedded server when NATS_URL is unset) and the client settings every
+// connection uses.
 type NATSConfig struct {
-	URL      ServerList `env:"NATS_URL" help:"NATS server URL, or a comma-separated list of URLs of one cluster (schemes 'nats', 'tls', 'ws', 'wss'; 'nats://' may be omitted). Unset: the bridge runs an embedded NATS server with JetStream."`
-	User     string     `env:"NATS_USER" help:"User name; requires NATS_PASSWORD."`
-	Password Secret     `env:"NATS_PASSWORD" help:"Password; requires NATS_USER. Never logged."`
-	Token    Secret     `env:"NATS_TOKEN" help:"Authentication token; cannot be combined with NATS_USER. Never logged."`
-	Creds    string     `env:"NATS_CREDS" help:"Path of a credentials file (user JWT and NKey seed)."`
-	NKey     string     `env:"NATS_NKEY" help:"Path of a file holding an NKey seed; cannot be combined with NATS_CREDS."`
-	TLSCA    string     `env:"NATS_TLS_CA" help:"Path of a PEM file of CA certificates that verify the server."`
-	TLSCert  string     `env:"NATS_TLS_CERT" help:"Path of a PEM client certificate; requires NATS_TLS_KEY."`
-	TLSKey   string     `env:"NATS_TLS_KEY" help:"Path of the PEM private key of NATS_TLS_CERT; requires NATS_TLS_CERT."`
+	ConnSettings `envPrefix:"NATS_"`
+
+	PingInterval time.Duration `env:"NATS_PING_INTERVAL" envDefault:"10s" help:"How often the client pings the server, on every connection; must be positive. A connection that stops answering (a silent network partition: no error, no close) is noticed after between NATS_MAX_PINGS_OUT and NATS_MAX_PINGS_OUT + 1 intervals, 20 to 30 s by default, and a write that stalls for NATS_MAX_PINGS_OUT intervals counts as the same silence; '/readyz' then answers 503 until the bridge has reconnected."`
+	MaxPingsOut  int           `env:"NATS_MAX_PINGS_OUT" envDefault:"2" help:"Pings that may go unanswered before the client drops the connection and reconnects: 1 to 100."`
+}
+
+// ConnSettings are the settings of one NATS connection, shared by the
+// default connection (NATS_URL, NATS_USER, …) and every BRIDGE_CONN_<k>
+// (BRIDGE_CONN_<k>_URL, BRIDGE_CONN_<k>_USER, …), which follow the same
+// rules. In help texts, {P} stands for the prefix of the variables.
+//
+// After [Load], Password and Token hold the contents of their _FILE
+// variable when that was set instead.
+type ConnSettings struct {
+	URL          ServerList `env:"URL" help:"NATS server URL, or a comma-separated list of URLs of one cluster (schemes 'nats', 'tls', 'ws', 'wss'; 'nats://' may be omitted). An unset NATS_URL makes the bridge run an embedded NATS server with JetStream."`
+	User         string     `env:"USER" help:"User name; requires {P}PASSWORD or {P}PASSWORD_FILE."`
+	Password     Secret     `env:"PASSWORD" help:"Password; requires {P}USER. Never logged."`
+	PasswordFile string     `env:"PASSWORD_FILE" help:"Path of a file holding the password (one trailing newline is removed), as Docker and Kubernetes mount secrets; instead of {P}PASSWORD."`
+	Token        Secret     `env:"TOKEN" help:"Authentication token; cannot be combined with {P}USER. Never logged."`
+	TokenFile    string     `env:"TOKEN_FILE" help:"Path of a file holding the token (one trailing newline is removed); instead of {P}TOKEN."`
+	Creds        string     `env:"CREDS" help:"Path of a credentials file (user JWT and NKey seed), as 'nsc' writes them."`
+	NKey         string     `env:"NKEY" help:"Path of a file holding an NKey seed ('SU…'); cannot be combined with {P}CREDS."`
+	TLSCA        string     `env:"TLS_CA" help:"Path of a PEM file of CA certificates that verify the server."`
+	TLSCert      string     `env:"TLS_CERT" help:"Path of a PEM client certificate, for servers that verify clients (mutual TLS); requires {P}TLS_KEY."`
+	TLSKey       string     `env:"TLS_KEY" help:"Path of the PEM private key of {P}TLS_CERT; requires {P}TLS_CERT."`
+}
+
+// Conn is one more NATS connection, BRIDGE_CONN_<k>_*, that routes name in
+// IN_CONN and OUT_CONN.
+type Conn struct {
+	// Index is k in BRIDGE_CONN_<k>_*.
+	Index int `env:"-"`
+
+	Name         string           `env:"NAME,required,notEmpty" help:"Name of the connection in route settings, logs and metrics: letters, digits, '_' and '-', at most 64 characters, unique, and not 'default' (the 'NATS_*' connection)."`
+	ConnSettings `required:"URL"` // documented as required; checkConn checks it
 }
 
 // EmbeddedConfig holds the settings of the embedded NATS server.
@@ -69,9 +99,10 @@ type LogConfig struct {
 
 // Route is one subscription of the bridge and where its messages go.
 //
-// After [Load], Name, Queue and (for JetStream routes) Durable hold their
-// defaults when unset, Queue is empty when queue groups are disabled, and
-// Program is compiled. RouteConfig gives the route as the bridge runs it.
+// After [Load], Name, Queue, OutConn and (for JetStream routes) Durable
+// hold their defaults when unset, Queue is empty when queue groups are
+// disabled, InConn and OutConn name configured connections, and Program is
+// compiled. RouteConfig gives the route as the bridge runs it.
 type Route struct {
 	// Index is n in BRIDGE_ROUTE_<n>_*.
 	Index int `env:"-"`
@@ -79,6 +110,8 @@ type Route struct {
 	Name     string          `env:"NAME" doc:"route<n>" help:"Label of the route in logs and metrics: letters, digits, '_', '.' and '-', at most 64 characters, unique among routes."`
 	In       string          `env:"IN,required,notEmpty" help:"Subject to subscribe to; the wildcards '*' and '>' are allowed. On a JetStream route, the subject filter of its consumer."`
 	Out      string          `env:"OUT,required,notEmpty" help:"Subject to publish to: a literal subject, or a NATS subject mapping that refers to the '*' wildcards of IN by position and ends in '>' when IN does, e.g. 'orders.*.created' to 'audit.{{wildcard(1)}}', or 'demo.in.>' to 'demo.out.>'. Must not publish back into IN."`
+	InConn   string          `env:"IN_CONN" envDefault:"default" help:"Connection the route subscribes or consumes on, and where its dead letters go: 'default' (the 'NATS_*' connection) or the NAME of a BRIDGE_CONN_<k>."`
+	OutConn  string          `env:"OUT_CONN" doc:"IN_CONN" help:"Connection the route publishes its outputs on: 'default' or the NAME of a BRIDGE_CONN_<k>. When it differs from IN_CONN, OUT may be the same subject as IN (the loop check applies only within one connection)."`
 	Queue    string          `env:"QUEUE" doc:"bridge.<name>" help:"Queue group, so that replicas of the bridge share the messages of the route instead of each receiving all of them; 'none' subscribes without a queue group. Core NATS routes only."`
 	JQ       string          `env:"JQ" help:"jq program that transforms each message payload (JSON), compiled at startup; '$ENV' is empty. Unset: payloads are forwarded unchanged."`
 	DLQ      string          `env:"DLQ" help:"Dead-letter subject (no wildcards) that receives messages whose processing failed. Unset: no dead-letter subject."`
@@ -88,6 +121,8 @@ type Route struct {
 	Timeout  time.Duration   `env:"TIMEOUT" envDefault:"5s" help:"Deadline for the processing stage (the jq program) of one message; a message that runs past it fails alone (dead-lettered or counted) and the route goes on. 0 disables it. On a JetStream route it must be shorter than ACK_WAIT."`
 	Emit     jq.Emit         `env:"EMIT" envDefault:"payload" help:"What each value the JQ program emits is: 'payload', the JSON payload of one output; or 'message', an object with the optional keys 'subject' (where the output goes: a subject inside the subject space of OUT, which then may also be a pattern such as 'routed.>' that does not map IN), 'headers' (set or, with null, remove headers) and 'payload' (absent: the input payload, byte for byte). See the README, jq programs."`
 	OrderBy  stream.Order    `env:"ORDER_BY" envDefault:"subject" help:"Which messages keep their order when WORKERS is above 1: 'subject' (those on the same subject), 'header:<Name>' (those with the same first value of header <Name>; those without it share one key) or 'none' (no order: every worker takes any message). The outputs of one message always stay together and in order."`
+
+	ReplyTimeout time.Duration `env:"REPLY_TIMEOUT" envDefault:"10s" help:"How long a request carried to another connection (OUT_CONN differs from IN_CONN) waits for the first response, which is forwarded to the requester on IN_CONN; later responses are dropped. Must be positive."`
 
 	Stream     string        `env:"STREAM" help:"JetStream stream holding IN. Set, the route reads through a durable consumer of this stream; unset, it is a core NATS subscription."`
 	Durable    string        `env:"DURABLE" doc:"bridge-<name>" help:"Durable consumer name (JetStream routes only); replicas using the same name share the messages. No spaces, '.', '*', '>', '/' or '\\'. In the default, '.' in the name becomes '_'."`

@@ -15,6 +15,14 @@
 // reports bad values by Go field name only. [Load] scans the environment for
 // the indexes itself and reports gaps and unknown variables.
 //
+// # Connections
+//
+// The connection configured by NATS_* is named "default"; BRIDGE_CONN_<k>_*
+// configure more, numbered like routes. Both are a [ConnSettings], checked
+// by one function, so that BRIDGE_CONN_0_USER follows the rules of
+// NATS_USER. Routes name theirs in IN_CONN and OUT_CONN;
+// [Config.UsedConns] lists the connections to open.
+//
 // # Documentation
 //
 // Every variable is declared once, by the env, envDefault and help tags of
@@ -24,7 +32,9 @@
 //
 // # Secrets
 //
-// NATS_PASSWORD and NATS_TOKEN are held as [Secret] values, which format and
-// log as "[redacted]"; credentials embedded in NATS_URL are redacted too.
-// No error returned by [Load] contains a secret.
+// Passwords and tokens are held as [Secret] values, which format and log as
+// "[redacted]"; credentials embedded in URLs are redacted too. Each can be
+// read from a file instead (NATS_PASSWORD_FILE, …), as Docker and
+// Kubernetes mount secrets. No error returned by [Load] contains a secret,
+// nor the contents of a file.
 package config

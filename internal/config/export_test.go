@@ -1,4 +1,7 @@
 package config
 
-// RoutePrefix exposes routePrefix to the tests.
-const RoutePrefix = routePrefix
+// RoutePrefix and ConnPrefix expose routePrefix and connPrefix to the tests.
+const (
+	RoutePrefix = routePrefix
+	ConnPrefix  = connPrefix
+)

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,9 +42,11 @@ func Load(environ []string) (*Config, error) {
 		l.envErrors(err, "", index().topByField)
 	}
 	l.checkNATS(&cfg.NATS)
+	l.loadConns(cfg)
 	l.checkEmbedded(cfg)
 	l.checkService(&cfg.Service)
 	l.loadRoutes(cfg)
+	l.checkRouteConns(cfg)
 	if l.internal != nil {
 		return nil, l.internal
 	}
@@ -59,17 +61,26 @@ func Load(environ []string) (*Config, error) {
 	return cfg, nil
 }
 
-// varOrder orders variables as the documentation does, route variables by
-// index, and unknown variables last.
+// varOrder orders variables as the documentation does: top-level variables,
+// then connection variables by index, then route variables by index, and
+// unknown variables last.
 func varOrder(name string) int {
-	const perRoute = 100 // more than the number of route variables
+	const (
+		perIndex = 100     // more than the variables of a route or a connection
+		band     = 1 << 40 // more than perIndex times any index below
+	)
 	if v, ok := index().top[name]; ok {
 		return v.pos
 	}
-	if m := routeKeyRE.FindStringSubmatch(name); m != nil {
-		if v, ok := index().route[m[2]]; ok {
-			if n, err := strconv.Atoi(m[1]); err == nil && n < math.MaxInt32/perRoute {
-				return perRoute*(n+1) + v.pos
+	for i, list := range []struct {
+		re   *regexp.Regexp
+		vars map[string]variable
+	}{{connKeyRE, index().conn}, {routeKeyRE, index().route}} {
+		if m := list.re.FindStringSubmatch(name); m != nil {
+			if v, ok := list.vars[m[2]]; ok {
+				if n, err := strconv.Atoi(m[1]); err == nil && n < math.MaxInt32 {
+					return band*(i+1) + perIndex*n + v.pos
+				}
 			}
 		}
 	}
@@ -192,92 +203,6 @@ type wrapped struct {
 
 func (w *wrapped) Error() string { return w.msg }
 func (w *wrapped) Unwrap() error { return w.err }
-
-// natsOnly are the variables that only make sense with NATS_URL.
-var natsOnly = []string{
-	"NATS_USER", "NATS_PASSWORD", "NATS_TOKEN", "NATS_CREDS", "NATS_NKEY",
-	"NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
-}
-
-func (l *loader) checkNATS(c *NATSConfig) {
-	if c.URL == "" {
-		// Setting credentials and forgetting NATS_URL would otherwise start
-		// an embedded server silently, and the bridge would bridge nothing.
-		for _, name := range natsOnly {
-			if l.set(name) {
-				l.addf(name, "only used with NATS_URL, which is unset (the bridge would run an embedded server)")
-			}
-		}
-		return
-	}
-	for i, raw := range strings.Split(c.URL.Reveal(), ",") {
-		if err := checkServerURL(strings.TrimSpace(raw)); err != nil {
-			l.addf("NATS_URL", "server %d: %w", i+1, err)
-		}
-	}
-	l.pair("NATS_USER", "NATS_PASSWORD")
-	l.pair("NATS_TLS_CERT", "NATS_TLS_KEY")
-	if l.set("NATS_TOKEN") && (l.set("NATS_USER") || l.set("NATS_PASSWORD")) {
-		l.addf("NATS_TOKEN", "cannot be combined with NATS_USER and NATS_PASSWORD")
-	}
-	if l.set("NATS_NKEY") && l.set("NATS_CREDS") {
-		l.addf("NATS_NKEY", "cannot be combined with NATS_CREDS")
-	}
-	for _, name := range []string{"NATS_CREDS", "NATS_NKEY", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY"} {
-		if path := l.vars[name]; path != "" {
-			if err := checkFile(path); err != nil {
-				l.add(name, err)
-			}
-		}
-	}
-}
-
-// pair reports each of a and b that is set without the other.
-func (l *loader) pair(a, b string) {
-	if l.set(a) && !l.set(b) {
-		l.addf(a, "requires %s", b)
-	}
-	if l.set(b) && !l.set(a) {
-		l.addf(b, "requires %s", a)
-	}
-}
-
-// checkServerURL checks one entry of NATS_URL the way nats.go will read it.
-// Its messages show the URL redacted, since it may hold credentials.
-func checkServerURL(raw string) error {
-	if raw == "" {
-		return errors.New("empty URL")
-	}
-	withScheme := raw
-	if !strings.Contains(raw, "://") {
-		withScheme = "nats://" + raw // as nats.go does
-	}
-	u, err := url.Parse(withScheme)
-	if err != nil {
-		// err holds the URL unredacted.
-		return fmt.Errorf("%s is not a valid URL", redactURL(raw))
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "nats", "tls", "ws", "wss":
-	default:
-		return fmt.Errorf("%s has unsupported scheme %q (want nats, tls, ws, wss)", redactURL(raw), u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return fmt.Errorf("%s has no host", redactURL(raw))
-	}
-	return nil
-}
-
-func checkFile(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("cannot use file: %w", err)
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("%q is a directory, want a file", path)
-	}
-	return nil
-}
 
 func (l *loader) checkEmbedded(cfg *Config) {
 	e := &cfg.Embedded

@@ -75,6 +75,7 @@ func TestLoadDefaults(t *testing.T) {
 	r := cfg.Routes[0]
 	want := config.Route{
 		Name: "demo", In: "demo.in.>", Out: "demo.out.>", Queue: "bridge.demo",
+		InConn: config.DefaultConn, OutConn: config.DefaultConn, ReplyTimeout: 10 * time.Second,
 		Buffer: 1024, Overflow: stream.Block, Workers: 1, Timeout: 5 * time.Second,
 		MaxDeliver: 5, AckWait: 30 * time.Second, Dedup: true,
 	}

@@ -17,6 +17,13 @@ func (c *Config) LogValue() slog.Value {
 	} else {
 		attrs = append(attrs, slog.Any("nats", c.NATS))
 	}
+	if len(c.Conns) > 0 {
+		conns := make([]any, 0, len(c.Conns))
+		for _, conn := range c.Conns {
+			conns = append(conns, slog.Any(conn.Name, conn.ConnSettings))
+		}
+		attrs = append(attrs, slog.Group("conns", conns...))
+	}
 	routes := make([]any, 0, len(c.Routes))
 	for _, r := range c.Routes {
 		routes = append(routes, slog.Any(r.Name, r))
@@ -38,6 +45,24 @@ func (c *Config) String() string { return formatValue(c.LogValue()) }
 
 // LogValue implements slog.LogValuer, redacting secrets.
 func (c NATSConfig) LogValue() slog.Value {
+	attrs := append(c.ConnSettings.attrs(),
+		slog.Duration("ping_interval", c.PingInterval),
+		slog.Int("max_pings_out", c.MaxPingsOut))
+	return slog.GroupValue(attrs...)
+}
+
+// String returns the connection settings as key=value pairs, without
+// secrets.
+func (c NATSConfig) String() string { return formatValue(c.LogValue()) }
+
+// LogValue implements slog.LogValuer, redacting secrets.
+func (c ConnSettings) LogValue() slog.Value { return slog.GroupValue(c.attrs()...) }
+
+// String returns the connection settings as key=value pairs, without
+// secrets.
+func (c ConnSettings) String() string { return formatValue(c.LogValue()) }
+
+func (c ConnSettings) attrs() []slog.Attr {
 	attrs := []slog.Attr{slog.String("url", c.URL.String())}
 	add := func(key, value string) {
 		if value != "" {
@@ -46,18 +71,16 @@ func (c NATSConfig) LogValue() slog.Value {
 	}
 	add("user", c.User)
 	add("password", c.Password.String())
+	add("password_file", c.PasswordFile)
 	add("token", c.Token.String())
+	add("token_file", c.TokenFile)
 	add("creds", c.Creds)
 	add("nkey", c.NKey)
 	add("tls_ca", c.TLSCA)
 	add("tls_cert", c.TLSCert)
 	add("tls_key", c.TLSKey)
-	return slog.GroupValue(attrs...)
+	return attrs
 }
-
-// String returns the connection settings as key=value pairs, without
-// secrets.
-func (c NATSConfig) String() string { return formatValue(c.LogValue()) }
 
 // LogValue implements slog.LogValuer with the settings that describe the
 // route (not the compiled program or mapping).
@@ -66,6 +89,12 @@ func (r Route) LogValue() slog.Value {
 		slog.Int("index", r.Index),
 		slog.String("in", r.In),
 		slog.String("out", r.Out),
+	}
+	if r.InConn != DefaultConn || r.OutConn != DefaultConn {
+		attrs = append(attrs, slog.String("in_conn", r.InConn), slog.String("out_conn", r.OutConn))
+		if !r.SameConn() {
+			attrs = append(attrs, slog.Duration("reply_timeout", r.ReplyTimeout))
+		}
 	}
 	if r.Queue != "" {
 		attrs = append(attrs, slog.String("queue", r.Queue))

@@ -25,8 +25,8 @@ func (l *loader) loadRoutes(cfg *Config) {
 		if !strings.HasPrefix(name, "BRIDGE_") {
 			continue
 		}
-		if _, ok := index().top[name]; ok {
-			continue
+		if _, ok := index().top[name]; ok || strings.HasPrefix(name, connPrefix) {
+			continue // loadConns reports unknown BRIDGE_CONN_ variables
 		}
 		m := routeKeyRE.FindStringSubmatch(name)
 		switch {
@@ -172,6 +172,7 @@ var fieldSuffix = map[string]string{
 	"BufferSize": "BUFFER", "Overflow": "OVERFLOW", "Workers": "WORKERS", "Timeout": "TIMEOUT",
 	"Stream": "STREAM", "Durable": "DURABLE", "MaxDeliver": "MAX_DELIVER", "AckWait": "ACK_WAIT",
 	"OrderBy": "ORDER_BY", "ChooseSubject": "EMIT",
+	"InConn": "IN_CONN", "OutConn": "OUT_CONN", "ReplyTimeout": "REPLY_TIMEOUT",
 }
 
 // checkRoutes applies the rules of bridge.RouteConfig to every route and
@@ -224,21 +225,24 @@ func unjoin(err error) []error {
 // as the processing stage.
 func (r Route) RouteConfig() bridge.RouteConfig {
 	rc := bridge.RouteConfig{
-		Name:       r.Name,
-		In:         r.In,
-		Out:        r.Out,
-		Queue:      r.Queue,
-		DLQ:        r.DLQ,
-		BufferSize: r.Buffer,
-		Overflow:   r.Overflow,
-		Workers:    r.Workers,
-		Timeout:    r.Timeout,
-		Stream:     r.Stream,
-		Durable:    r.Durable,
-		MaxDeliver: r.MaxDeliver,
-		AckWait:    r.AckWait,
-		NoMsgID:    r.JetStream() && !r.Dedup,
-		OrderBy:    r.OrderBy,
+		Name:         r.Name,
+		In:           r.In,
+		Out:          r.Out,
+		Queue:        r.Queue,
+		DLQ:          r.DLQ,
+		BufferSize:   r.Buffer,
+		Overflow:     r.Overflow,
+		Workers:      r.Workers,
+		Timeout:      r.Timeout,
+		Stream:       r.Stream,
+		Durable:      r.Durable,
+		MaxDeliver:   r.MaxDeliver,
+		AckWait:      r.AckWait,
+		NoMsgID:      r.JetStream() && !r.Dedup,
+		OrderBy:      r.OrderBy,
+		InConn:       r.InConn,
+		OutConn:      r.OutConn,
+		ReplyTimeout: r.ReplyTimeout,
 	}
 	if r.Program != nil {
 		rc.Process = r.Program.Process

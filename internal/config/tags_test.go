@@ -11,9 +11,11 @@ import (
 // TestTags checks the conventions the struct tags follow, on which parsing,
 // error messages and the generated documentation rely.
 func TestTags(t *testing.T) {
-	routes, _ := reflect.TypeFor[config.Config]().FieldByName("Routes")
-	if got := routes.Tag.Get("envPrefix"); got != config.RoutePrefix {
-		t.Errorf("envPrefix of Routes is %q, want %q", got, config.RoutePrefix)
+	for field, want := range map[string]string{"Routes": config.RoutePrefix, "Conns": config.ConnPrefix} {
+		f, _ := reflect.TypeFor[config.Config]().FieldByName(field)
+		if got := f.Tag.Get("envPrefix"); got != want {
+			t.Errorf("envPrefix of %s is %q, want %q", field, got, want)
+		}
 	}
 	// env reports a bad value by Go field name: among the top-level
 	// variables, field names must be unique for the name to tell the

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"reflect"
 	"regexp"
 	"slices"
@@ -22,17 +23,26 @@ type variable struct {
 // section is a group of variables in the documentation.
 type section struct {
 	title, doc string
-	route      bool
+	route      bool // the variables of every route, BRIDGE_ROUTE_<n>_*
+	conn       bool // the variables of every connection, BRIDGE_CONN_<k>_*
 	vars       []variable
 }
 
-// routePrefix is the envPrefix tag of Config.Routes (a test checks that they
-// agree): route n reads the variables routePrefix + n + "_" + suffix.
-const routePrefix = "BRIDGE_ROUTE_"
+// routePrefix and connPrefix are the envPrefix tags of Config.Routes and
+// Config.Conns (a test checks that they agree): route n reads the variables
+// routePrefix + n + "_" + suffix, connection k connPrefix + k + "_" + suffix.
+const (
+	routePrefix = "BRIDGE_ROUTE_"
+	connPrefix  = "BRIDGE_CONN_"
+)
 
-// routeKeyRE splits a route variable into its index and its suffix. The
-// index is any digit string so that leading zeros can be reported.
-var routeKeyRE = regexp.MustCompile(`^` + routePrefix + `([0-9]+)_(.*)$`)
+// routeKeyRE and connKeyRE split a route or connection variable into its
+// index and its suffix. The index is any digit string so that leading zeros
+// can be reported.
+var (
+	routeKeyRE = regexp.MustCompile(`^` + routePrefix + `([0-9]+)_(.*)$`)
+	connKeyRE  = regexp.MustCompile(`^` + connPrefix + `([0-9]+)_(.*)$`)
+)
 
 // catalogue lists the variables of Config, by section, in declaration order.
 var catalogue = sync.OnceValue(func() []section {
@@ -46,8 +56,10 @@ var catalogue = sync.OnceValue(func() []section {
 		}
 		s := section{title: title, doc: f.Tag.Get("sectionDoc")}
 		if f.Type.Kind() == reflect.Slice {
-			s.route = true
-			s.vars = collect(nil, f.Type.Elem(), f.Tag.Get("envPrefix")+"<n>_")
+			prefix := f.Tag.Get("envPrefix")
+			s.route, s.conn = prefix == routePrefix, prefix == connPrefix
+			placeholder := cmp.Or(f.Tag.Get("indexVar"), "<n>")
+			s.vars = collect(nil, f.Type.Elem(), prefix+placeholder+"_")
 		} else {
 			s.vars = collect(nil, f.Type, "")
 		}
@@ -57,7 +69,9 @@ var catalogue = sync.OnceValue(func() []section {
 })
 
 // collect appends the variables of struct type t, recursing into untagged
-// struct fields the way env does.
+// struct fields, with their envPrefix, the way env does. In help texts, {P}
+// becomes the prefix, so that a struct used under two prefixes names the
+// right variables under each.
 func collect(vars []variable, t reflect.Type, prefix string) []variable {
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -66,7 +80,13 @@ func collect(vars []variable, t reflect.Type, prefix string) []variable {
 		case key == "-":
 			continue
 		case key == "" && f.Type.Kind() == reflect.Struct:
-			vars = collect(vars, f.Type, prefix)
+			// required lists variables the loader requires itself, for
+			// a struct whose tags cannot say so under every prefix.
+			sub := collect(nil, f.Type, prefix+f.Tag.Get("envPrefix"))
+			for i := range sub {
+				sub[i].required = sub[i].required || slices.Contains(strings.Split(f.Tag.Get("required"), ","), sub[i].suffix)
+			}
+			vars = append(vars, sub...)
 			continue
 		case key == "":
 			continue
@@ -76,7 +96,7 @@ func collect(vars []variable, t reflect.Type, prefix string) []variable {
 			suffix:   key,
 			field:    f.Name,
 			required: slices.Contains(strings.Split(opts, ","), "required"),
-			help:     f.Tag.Get("help"),
+			help:     strings.ReplaceAll(f.Tag.Get("help"), "{P}", prefix),
 		}
 		if doc, ok := f.Tag.Lookup("doc"); ok {
 			v.def = doc
@@ -88,25 +108,30 @@ func collect(vars []variable, t reflect.Type, prefix string) []variable {
 	return vars
 }
 
-// lookup indexes the catalogue: top-level variables by name, route variables
-// by suffix, and the env keys of both by Go field name.
+// lookup indexes the catalogue: top-level variables by name, route and
+// connection variables by suffix, and the env keys of each by Go field name.
 type lookup struct {
-	top, route               map[string]variable
-	topByField, routeByField map[string]string
+	top, route, conn                      map[string]variable
+	topByField, routeByField, connByField map[string]string
 }
 
 var index = sync.OnceValue(func() lookup {
 	l := lookup{
-		top: map[string]variable{}, route: map[string]variable{},
-		topByField: map[string]string{}, routeByField: map[string]string{},
+		top: map[string]variable{}, route: map[string]variable{}, conn: map[string]variable{},
+		topByField: map[string]string{}, routeByField: map[string]string{}, connByField: map[string]string{},
 	}
 	for _, s := range catalogue() {
 		for _, v := range s.vars {
-			if s.route {
+			switch {
+			case s.route:
 				v.pos = len(l.route)
 				l.route[v.suffix] = v
 				l.routeByField[v.field] = v.suffix
-			} else {
+			case s.conn:
+				v.pos = len(l.conn)
+				l.conn[v.suffix] = v
+				l.connByField[v.field] = v.suffix
+			default:
 				v.pos = len(l.top)
 				l.top[v.name] = v
 				l.topByField[v.field] = v.name
@@ -118,7 +143,8 @@ var index = sync.OnceValue(func() lookup {
 
 // Variables returns the names of all variables the configuration knows, in
 // the order of the documentation. Route variables are named with "<n>" for
-// the index, as in BRIDGE_ROUTE_<n>_IN.
+// the index, as in BRIDGE_ROUTE_<n>_IN, connection variables with "<k>", as
+// in BRIDGE_CONN_<k>_URL.
 func Variables() []string {
 	var names []string
 	for _, s := range catalogue() {
@@ -130,16 +156,24 @@ func Variables() []string {
 }
 
 // Known reports whether name is a variable of the configuration, with a
-// concrete route index: Known("BRIDGE_ROUTE_2_JQ") is true,
-// Known("BRIDGE_ROUTE_<n>_JQ") and Known("BRIDGE_ROUTE_02_JQ") are false.
+// concrete route or connection index: Known("BRIDGE_ROUTE_2_JQ") and
+// Known("BRIDGE_CONN_0_URL") are true, Known("BRIDGE_ROUTE_<n>_JQ") and
+// Known("BRIDGE_ROUTE_02_JQ") are false.
 func Known(name string) bool {
 	if _, ok := index().top[name]; ok {
 		return true
 	}
-	m := routeKeyRE.FindStringSubmatch(name)
-	if m == nil || (len(m[1]) > 1 && m[1][0] == '0') {
-		return false
+	for _, list := range []struct {
+		re   *regexp.Regexp
+		vars map[string]variable
+	}{{routeKeyRE, index().route}, {connKeyRE, index().conn}} {
+		m := list.re.FindStringSubmatch(name)
+		if m == nil || (len(m[1]) > 1 && m[1][0] == '0') {
+			continue
+		}
+		if _, ok := list.vars[m[2]]; ok {
+			return true
+		}
 	}
-	_, ok := index().route[m[2]]
-	return ok
+	return false
 }

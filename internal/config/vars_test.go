@@ -14,11 +14,17 @@ import (
 func TestVariables(t *testing.T) {
 	vars := config.Variables()
 	for _, name := range []string{
-		"NATS_URL", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN", "NATS_CREDS", "NATS_NKEY",
-		"NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
+		"NATS_URL", "NATS_USER", "NATS_PASSWORD", "NATS_PASSWORD_FILE", "NATS_TOKEN", "NATS_TOKEN_FILE",
+		"NATS_CREDS", "NATS_NKEY", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
+		"NATS_PING_INTERVAL", "NATS_MAX_PINGS_OUT",
+		"BRIDGE_CONN_<k>_NAME", "BRIDGE_CONN_<k>_URL", "BRIDGE_CONN_<k>_USER", "BRIDGE_CONN_<k>_PASSWORD",
+		"BRIDGE_CONN_<k>_PASSWORD_FILE", "BRIDGE_CONN_<k>_TOKEN", "BRIDGE_CONN_<k>_TOKEN_FILE",
+		"BRIDGE_CONN_<k>_CREDS", "BRIDGE_CONN_<k>_NKEY", "BRIDGE_CONN_<k>_TLS_CA",
+		"BRIDGE_CONN_<k>_TLS_CERT", "BRIDGE_CONN_<k>_TLS_KEY",
 		"BRIDGE_EMBEDDED_LISTEN", "BRIDGE_EMBEDDED_STORE",
 		"BRIDGE_METRICS_ADDR", "BRIDGE_LOG_LEVEL", "BRIDGE_LOG_FORMAT", "BRIDGE_SHUTDOWN_TIMEOUT",
 		"BRIDGE_ROUTE_<n>_NAME", "BRIDGE_ROUTE_<n>_IN", "BRIDGE_ROUTE_<n>_OUT", "BRIDGE_ROUTE_<n>_QUEUE",
+		"BRIDGE_ROUTE_<n>_IN_CONN", "BRIDGE_ROUTE_<n>_OUT_CONN", "BRIDGE_ROUTE_<n>_REPLY_TIMEOUT",
 		"BRIDGE_ROUTE_<n>_JQ", "BRIDGE_ROUTE_<n>_DLQ", "BRIDGE_ROUTE_<n>_BUFFER", "BRIDGE_ROUTE_<n>_OVERFLOW",
 		"BRIDGE_ROUTE_<n>_WORKERS", "BRIDGE_ROUTE_<n>_TIMEOUT", "BRIDGE_ROUTE_<n>_EMIT", "BRIDGE_ROUTE_<n>_ORDER_BY", "BRIDGE_ROUTE_<n>_STREAM",
 		"BRIDGE_ROUTE_<n>_DURABLE", "BRIDGE_ROUTE_<n>_MAX_DELIVER", "BRIDGE_ROUTE_<n>_ACK_WAIT", "BRIDGE_ROUTE_<n>_DEDUP",
@@ -27,8 +33,8 @@ func TestVariables(t *testing.T) {
 			t.Errorf("Variables() lacks %s", name)
 		}
 	}
-	if len(vars) != 32 {
-		t.Errorf("Variables() has %d names, want 32: %q", len(vars), vars)
+	if len(vars) != 51 {
+		t.Errorf("Variables() has %d names, want 51: %q", len(vars), vars)
 	}
 }
 
@@ -42,6 +48,14 @@ func TestKnown(t *testing.T) {
 		{name: "BRIDGE_ROUTE_0_IN", want: true},
 		{name: "BRIDGE_ROUTE_2_JQ", want: true},
 		{name: "BRIDGE_ROUTE_10_MAX_DELIVER", want: true},
+		{name: "BRIDGE_ROUTE_0_IN_CONN", want: true},
+		{name: "BRIDGE_CONN_0_NAME", want: true},
+		{name: "BRIDGE_CONN_12_TOKEN_FILE", want: true},
+		{name: "BRIDGE_CONN_<k>_URL", want: false},
+		{name: "BRIDGE_CONN_01_URL", want: false},
+		{name: "BRIDGE_CONN_0_IN", want: false},
+		{name: "BRIDGE_ROUTE_0_TOKEN", want: false},
+		{name: "NATS_NAME", want: false},
 		{name: "BRIDGE_ROUTE_<n>_JQ", want: false},
 		{name: "BRIDGE_ROUTE_02_JQ", want: false},
 		{name: "BRIDGE_ROUTE_0_FOO", want: false},
@@ -58,9 +72,9 @@ func TestKnown(t *testing.T) {
 			}
 		})
 	}
-	// Every route variable is known for a concrete index.
+	// Every route and connection variable is known for a concrete index.
 	for _, name := range config.Variables() {
-		concrete := strings.ReplaceAll(name, "<n>", "7")
+		concrete := strings.NewReplacer("<n>", "7", "<k>", "3").Replace(name)
 		if !config.Known(concrete) {
 			t.Errorf("Known(%q) = false", concrete)
 		}
@@ -81,10 +95,20 @@ func TestUsage(t *testing.T) {
 		"BRIDGE_ROUTE_<n>_BUFFER (default 1024)",
 		"BRIDGE_ROUTE_<n>_QUEUE (default bridge.<name>)",
 		"BRIDGE_EMBEDDED_STORE (default $TMPDIR/nats-bridge)",
+		"BRIDGE_CONN_<k>_NAME (required)",
+		"BRIDGE_ROUTE_<n>_IN_CONN (default default)",
+		"BRIDGE_ROUTE_<n>_OUT_CONN (default IN_CONN)",
+		"NATS_PING_INTERVAL (default 10s)",
+		"NATS_MAX_PINGS_OUT (default 2)",
+		"User name; requires NATS_PASSWORD or NATS_PASSWORD_FILE.",
+		"User name; requires BRIDGE_CONN_<k>_PASSWORD or\n      BRIDGE_CONN_<k>_PASSWORD_FILE.",
 	} {
 		if !strings.Contains(usage, want) {
 			t.Errorf("Usage lacks %q", want)
 		}
+	}
+	if strings.Contains(usage, "{P}") {
+		t.Error("Usage shows the {P} placeholder of a help text")
 	}
 	for i, line := range strings.Split(usage, "\n") {
 		if len(line) > 80 && !strings.HasPrefix(line, "  BRIDGE_") {
@@ -111,6 +135,9 @@ func TestMarkdown(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
 		}
+	}
+	if strings.Contains(md, "{P}") {
+		t.Error("Markdown shows the {P} placeholder of a help text")
 	}
 	for i, line := range strings.Split(md, "\n") {
 		if strings.HasPrefix(line, "| ") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != 4 {

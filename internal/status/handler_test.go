@@ -39,7 +39,7 @@ func get(t *testing.T, h http.Handler) (*http.Response, string) {
 // at time 0 and a snapshot at 2 s.
 func scenario(t *testing.T, m *metrics.Metrics, s *status.Status) {
 	t.Helper()
-	m.Connected()
+	m.Conn("default").Connected()
 	setBuffer("totals", 2, 1024)
 	setBuffer("orders", 0, 256)
 	r, o := m.Route("totals"), m.Route("orders")
@@ -111,7 +111,7 @@ func TestPage(t *testing.T) {
 			`<span data-field="buffer">2 / 1,024</span>`,
 			`<td class="num" data-field="pending">–</td>`,
 			`<td>totals</td><td>decode</td><td><code>invoices</code></td><td class="error">jq: payload is not JSON</td>`,
-			`NATS: connected`,
+			`default: connected`,
 			`v1.2.3`,
 			`<noscript><meta http-equiv="refresh" content="5"></noscript>`,
 		} {

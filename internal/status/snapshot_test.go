@@ -15,7 +15,7 @@ import (
 // checks every number of the snapshot against them.
 func TestTotals(t *testing.T) {
 	_, m, s := newStatus(t)
-	m.Connected()
+	m.Conn("default").Connected()
 	setBuffer("totals", 3, 1024)
 	setBuffer("orders", 0, 256)
 	r := m.Route("totals")
@@ -37,7 +37,7 @@ func TestTotals(t *testing.T) {
 	if snap.Version != "v1.2.3" {
 		t.Errorf("version %q, want v1.2.3", snap.Version)
 	}
-	if want := []status.Connection{{Name: "", Connected: true}}; !equalConnections(snap.Connections, want) {
+	if want := []status.Connection{{Name: "default", Connected: true}}; !equalConnections(snap.Connections, want) {
 		t.Errorf("connections %+v, want %+v", snap.Connections, want)
 	}
 	if len(snap.Routes) != 2 || snap.Routes[0].Name != "totals" || snap.Routes[1].Name != "orders" {
@@ -94,7 +94,7 @@ func TestNoSeries(t *testing.T) {
 	if r.Totals.In != 0 || r.Buffer != nil || r.Failures == nil || r.Totals.FailedBy == nil {
 		t.Errorf("route without series: %+v", r)
 	}
-	m.Disconnected()
+	m.Conn("default").Disconnected()
 	if c := s.Snapshot().Connections; len(c) != 1 || c[0].Connected {
 		t.Errorf("connections %+v after Disconnected, want one, down", c)
 	}

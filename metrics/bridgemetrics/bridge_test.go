@@ -156,27 +156,36 @@ func TestOverloadAccounting(t *testing.T) {
 }
 
 // TestConnectionEvents follows a connection through a server restart and
-// its close.
+// its close, next to one that stays up: each has its own series.
 func TestConnectionEvents(t *testing.T) {
 	s := natstest.Start(t, nil)
+	other := natstest.Start(t, nil)
 	reg := prometheus.NewPedanticRegistry()
 	m, err := metrics.New(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The handlers of cmd/bridge's connect, without the logging.
-	nc := natstest.Connect(t, s,
-		nats.ConnectHandler(func(*nats.Conn) { m.Connected() }),
-		nats.DisconnectErrHandler(func(*nats.Conn, error) { m.Disconnected() }),
-		nats.ReconnectHandler(func(*nats.Conn) { m.Reconnected() }),
-		nats.ClosedHandler(func(*nats.Conn) { m.Disconnected() }),
-	)
+	handlers := func(c *metrics.Conn) []nats.Option {
+		return []nats.Option{
+			nats.ConnectHandler(func(*nats.Conn) { c.Connected() }),
+			nats.DisconnectErrHandler(func(*nats.Conn, error) { c.Disconnected() }),
+			nats.ReconnectHandler(func(*nats.Conn) { c.Reconnected() }),
+			nats.ClosedHandler(func(*nats.Conn) { c.Disconnected() }),
+		}
+	}
+	nc := natstest.Connect(t, s, handlers(m.Conn("default"))...)
+	natstest.Connect(t, other, handlers(m.Conn("edge"))...)
 	want := func(connected, reconnects float64) func() error {
 		return func() error {
 			g := gather(t, reg)
 			c, r := g.get("bridge_nats_connected", "", ""), g.get("bridge_nats_reconnects_total", "", "")
 			if c != connected || r != reconnects {
-				return fmt.Errorf("connected %v, reconnects %v; want %v, %v", c, r, connected, reconnects)
+				return fmt.Errorf("default: connected %v, reconnects %v; want %v, %v", c, r, connected, reconnects)
+			}
+			c, r = g.get("bridge_nats_connected", "", "edge"), g.get("bridge_nats_reconnects_total", "", "edge")
+			if c != 1 || r != 0 {
+				return fmt.Errorf("edge: connected %v, reconnects %v; want 1, 0", c, r)
 			}
 			return nil
 		}
@@ -193,6 +202,8 @@ func TestConnectionEvents(t *testing.T) {
 }
 
 // sample names one series: metric, route and reason labels ("" if none).
+// The connection label is kept in reason, except for "default", so that
+// get(name, "", "") reads the default connection.
 type sample struct{ name, route, reason string }
 
 type gathered map[sample]float64
@@ -213,6 +224,10 @@ func gather(t *testing.T, g prometheus.Gatherer) gathered {
 					k.route = l.GetValue()
 				case "reason":
 					k.reason = l.GetValue()
+				case "connection":
+					if l.GetValue() != "default" {
+						k.reason = l.GetValue()
+					}
 				}
 			}
 			switch {

@@ -20,6 +20,12 @@
 //   - TestBadInput: random bytes, invalid JSON, outputs over max_payload and
 //     odd headers: bad messages reach the dead-letter stream at their first
 //     delivery, good ones arrive, headers intact.
+//   - TestSilentPartition: a proxy drops every byte without closing
+//     anything: /readyz goes 503 within the ping bound, and after the heal
+//     the routes recover by themselves, the JetStream one exactly once.
+//   - TestCredentials: user/password, token, nkey, creds (JWT), TLS and
+//     mutual TLS against servers configured for them; a refused credential
+//     keeps the bridge not ready and retrying until the server accepts it.
 //   - TestProducerExpectationHeaders, TestDeadLetterRefusedAtLastDelivery:
 //     a message stored with Nats-Expected-Stream, and a dead letter the DLQ
 //     refuses for a while, are not lost.

@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bridgeBin = filepath.Join(dir, "bridge")
-	// This is a module of its own: build the binary in the root module,
-	// with the root's go.mod.
+	// In the root module, whose go.sum covers the binary's dependencies;
+	// this module's covers only what its tests import.
 	build := exec.Command("go", "build", "-o", bridgeBin, "./cmd/bridge")
 	build.Dir = filepath.Join("..", "..")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
