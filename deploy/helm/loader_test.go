@@ -26,9 +26,9 @@ import (
 // must also load. The lead sets an entry to true when merging that issue;
 // the test says which entry when the loader starts accepting a set.
 var landed = map[string]bool{
-	"issue 11": true,  // BRIDGE_ROUTE_<n>_EMIT, _ORDER_BY
-	"issue 13": false, // BRIDGE_CONN_<k>_*, BRIDGE_ROUTE_<n>_IN_CONN, _OUT_CONN, _REPLY_TIMEOUT
-	"issue 15": false, // NATS_PASSWORD_FILE, NATS_TOKEN_FILE, BRIDGE_CONN_<k>_*_FILE, NATS_PING_INTERVAL, NATS_MAX_PINGS_OUT
+	"issue 11": true, // BRIDGE_ROUTE_<n>_EMIT, _ORDER_BY
+	"issue 13": true, // BRIDGE_CONN_<k>_*, BRIDGE_ROUTE_<n>_IN_CONN, _OUT_CONN, _REPLY_TIMEOUT
+	"issue 15": true, // NATS_PASSWORD_FILE, NATS_TOKEN_FILE, BRIDGE_CONN_<k>_*_FILE, NATS_PING_INTERVAL, NATS_MAX_PINGS_OUT
 }
 
 // loaderSet is a value set whose rendered environment goes through
