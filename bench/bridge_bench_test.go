@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -98,6 +99,37 @@ func BenchmarkBridgeJQ(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchSystem(b, bridgeSystem(p, true), []byte(`{"id":1,"v":2,"pad":"`), 128)
+}
+
+// BenchmarkBridgeJQTimeout is BenchmarkBridgeJQ with the binary's default
+// TIMEOUT, 5s: the cost of a deadline per message.
+func BenchmarkBridgeJQTimeout(b *testing.B) {
+	p, err := jq.Compile(`{id: .id, v: .v}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sys := func(b *testing.B, url, in, out string) func() {
+		rc := bridge.RouteConfig{Name: "bench", In: in, Out: out, PendingMsgs: 1 << 24, PendingBytes: 1 << 30,
+			Process: p.Process, Timeout: 5 * time.Second}
+		return runBridge(b, url, rc, true)
+	}
+	benchSystem(b, sys, []byte(`{"id":1,"v":2,"pad":"`), 128)
+}
+
+// BenchmarkBridgeMessage runs a message-mode program that only picks the
+// output subject from a field: the payload goes on as it came.
+func BenchmarkBridgeMessage(b *testing.B) {
+	sys := func(b *testing.B, url, in, out string) func() {
+		prefix, _, _ := strings.Cut(out, ".out")
+		p, err := jq.Compile(`{subject: ("`+prefix+`." + (.kind // "out"))}`, jq.WithEmit(jq.EmitMessage))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc := bridge.RouteConfig{Name: "bench", In: in, Out: prefix + ".>", PendingMsgs: 1 << 24, PendingBytes: 1 << 30,
+			Process: p.Process, ChooseSubject: true, Timeout: 5 * time.Second}
+		return runBridge(b, url, rc, true)
+	}
+	benchSystem(b, sys, []byte(`{"id":1,"kind":"out","pad":"`), 128)
 }
 
 func BenchmarkRelayPassthrough(b *testing.B) {
