@@ -78,6 +78,8 @@ fuzz:
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzLiteralMatchesLikeServer -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzMapLikeServer -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzSubjectRulesLikeServer -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/routetest/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/routetest/ -run '^$$' -fuzz FuzzDiffPayload -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
