@@ -85,6 +85,8 @@ fuzz:
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzSubjectRulesLikeServer -fuzztime $(FUZZTIME)
 	cd deploy/helm && $(GO) test ./chartdoc/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config/ -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/routetest/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/routetest/ -run '^$$' -fuzz FuzzDiffPayload -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }

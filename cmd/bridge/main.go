@@ -34,6 +34,9 @@ func main() {
 // bridgeMain is main with its inputs and outputs as arguments; it returns
 // the exit status.
 func bridgeMain(args, environ []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "test" {
+		return testMain(args[1:], environ, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // -h is handled below, on stdout
@@ -86,6 +89,7 @@ them with jq. It is configured by environment variables only.
 
 Usage:
   bridge [-check | -healthcheck | -version | -h]
+  bridge test FILE...    test route programs without NATS (bridge test -h)
 
 Flags:
 `)

@@ -1,0 +1,4 @@
+package routetest
+
+// DiffPayload exports diffPayload to the tests.
+var DiffPayload = diffPayload
