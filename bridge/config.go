@@ -96,7 +96,9 @@ type RouteConfig struct {
 	// output must choose its subject. Without ChooseSubject every output
 	// goes to Out's mapping of its input's subject.
 	ChooseSubject bool
-	// Timeout bounds the processing of one message; 0 means none. On a
+	// Timeout bounds the processing of one message; 0 means none. It is
+	// checked every tenth of its length (at most every 100 ms), so a
+	// message may run that much past it before it is stopped. On a
 	// JetStream route it must be shorter than AckWait.
 	Timeout time.Duration
 	// PendingMsgs and PendingBytes are the NATS client's pending limits

@@ -3,7 +3,9 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"sync"
 
 	"github.com/natsbridge/bridge/artifact"
 	"github.com/natsbridge/bridge/stream"
@@ -15,19 +17,35 @@ import (
 // nothing: the Buffer's Receive only reports what the stage could not
 // handle (a panic) and, at the end, io.EOF.
 type stage struct {
-	r       *route
-	buf     *stream.Buffer
-	process stream.ProcessFunc
-	sendCtx context.Context // cancelled at the shutdown deadline
-	done    chan struct{}   // closed once the Buffer is drained or closed
+	r        *route
+	buf      *stream.Buffer
+	deadline *deadlines      // nil without a Timeout
+	sendCtx  context.Context // cancelled at the shutdown deadline
+	done     chan struct{}   // closed once the Buffer is drained or closed
+	emitters sync.Pool       // of *emitter
+}
+
+// emitter hands the outputs of one input to the sink: reused, so that a
+// call of the stage allocates no closure.
+type emitter struct {
+	r    *route
+	in   *input
+	emit stream.Emit
+}
+
+func (e *emitter) output(out *artifact.Artifact) error {
+	e.r.output(e.in, out)
+	return nil
 }
 
 func newStage(r *route, hard context.Context) (*stage, error) {
 	st := &stage{
 		r:       r,
-		process: stream.WithTimeout(r.cfg.Timeout, r.cfg.Process),
 		sendCtx: hard,
 		done:    make(chan struct{}),
+	}
+	if r.cfg.Timeout > 0 {
+		st.deadline = newDeadlines(r.cfg.Timeout)
 	}
 	gen := stream.Parallel(r.cfg.Workers, r.cfg.OrderBy.Key(), stream.FromFunc(st.run))
 	buf, err := stream.NewBuffer(
@@ -37,6 +55,9 @@ func newStage(r *route, hard context.Context) (*stage, error) {
 		stream.WithLogger(r.log),
 		stream.WithHooks(stream.Hooks{OnDrop: st.dropped}))
 	if err != nil {
+		if st.deadline != nil {
+			st.deadline.close()
+		}
 		return nil, err
 	}
 	st.buf = buf
@@ -58,11 +79,25 @@ func (st *stage) send(in *input) {
 func (st *stage) run(ctx context.Context, a *artifact.Artifact, _ stream.Emit) error {
 	in := inputOf(a)
 	r := st.r
+	e, _ := st.emitters.Get().(*emitter)
+	if e == nil {
+		e = &emitter{r: r}
+		e.emit = e.output
+	}
+	e.in = in
 	start := monoNow()
-	err := st.process(ctx, a, func(out *artifact.Artifact) error {
-		r.output(in, out)
-		return nil
-	})
+	var err error
+	if st.deadline == nil {
+		err = r.cfg.Process(ctx, a, e.emit)
+	} else {
+		dc := st.deadline.begin(ctx)
+		err = r.cfg.Process(dc, a, e.emit)
+		if st.deadline.end(dc) && err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w after %v: %w", stream.ErrTimeout, r.cfg.Timeout, err)
+		}
+	}
+	e.in = nil
+	st.emitters.Put(e)
 	if h := r.hooks.ProcessingTime; h != nil {
 		h(monoNow().Sub(start))
 	}
@@ -124,4 +159,7 @@ func (st *stage) finish(hard context.Context) {
 	}
 	_ = st.buf.Close()
 	<-st.done
+	if st.deadline != nil {
+		st.deadline.close()
+	}
 }
