@@ -105,7 +105,10 @@ func Passthrough() Generator {
 	return FromFunc(func(_ context.Context, a *artifact.Artifact, emit Emit) error { return emit(a) })
 }
 
-func (g *funcGen) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
+// channels makes the output and error channels of a run of g under ctx,
+// with the emit function that sends to the first and the report function
+// that sends to the second; both give up when ctx is done or g is closed.
+func (g *funcGen) channels(ctx context.Context) (chan *artifact.Artifact, chan error, Emit, func(*artifact.Artifact, error)) {
 	out := make(chan *artifact.Artifact, chanCap)
 	errs := make(chan error, chanCap)
 	emit := func(r *artifact.Artifact) error {
@@ -129,6 +132,11 @@ func (g *funcGen) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<
 		case <-g.stop:
 		}
 	}
+	return out, errs, emit, report
+}
+
+func (g *funcGen) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
+	out, errs, emit, report := g.channels(ctx)
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()

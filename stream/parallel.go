@@ -78,29 +78,7 @@ type funcPool struct {
 
 func (p *funcPool) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<-chan *artifact.Artifact, <-chan error) {
 	g := p.g
-	out := make(chan *artifact.Artifact, chanCap)
-	errs := make(chan error, chanCap)
-	emit := func(r *artifact.Artifact) error {
-		select {
-		case out <- r:
-			return nil
-		default:
-		}
-		select {
-		case out <- r:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-g.stop:
-			return ErrClosed
-		}
-	}
-	report := func(a *artifact.Artifact, err error) {
-		select {
-		case errs <- &ArtifactError{Artifact: a, Err: err}:
-		case <-g.stop:
-		}
-	}
+	out, errs, emit, report := g.channels(ctx)
 
 	inputs := make([]<-chan *artifact.Artifact, p.n)
 	var senders sync.WaitGroup // everyone who sends on out or errs
