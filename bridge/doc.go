@@ -7,6 +7,8 @@
 // everything already received, flushes its publishes and returns.
 //
 // Observability is through [Hooks]; the package imports no metrics library.
+// [WithTracerProvider] adds OpenTelemetry spans, through the OpenTelemetry
+// API only: the program that uses the package chooses the SDK and exporter.
 // Messages that fail (bad input, a program error, a timeout, a rejected
 // publish) go to the route's dead-letter subject when it has one, and are
 // always reported through [RouteHooks.Failed].

@@ -35,6 +35,8 @@ type route struct {
 	dead  *deadLetters
 	// msgIDs is set on JetStream routes whose outputs carry Nats-Msg-Id.
 	msgIDs bool
+	// tracing is set on a route that traces its inputs.
+	tracing *tracing
 }
 
 // source is where a route's inputs come from. It hands each one to
@@ -143,6 +145,9 @@ func (r *route) accept(in *input) {
 	if h := r.hooks.Received; h != nil {
 		h(&in.a)
 	}
+	if r.tracing != nil {
+		r.tracing.begin(in)
+	}
 	in.pending.Store(1)
 	if in.failure.Load() != nil {
 		// Failed on arrival (delivered too often): settle it as it is.
@@ -170,6 +175,14 @@ func (r *route) output(in *input, out *artifact.Artifact) {
 	}
 	if r.msgIDs {
 		r.setMsgID(in, out, int(idx))
+	}
+	if r.tracing != nil {
+		sp := r.tracing.publish(in, out, subject)
+		r.sink.publish(in, out, subject)
+		if sp != nil {
+			sp.End() // the hand-over: a JetStream acknowledgement is the input's
+		}
+		return
 	}
 	r.sink.publish(in, out, subject)
 }
