@@ -22,6 +22,7 @@ type Config struct {
 	NATS     NATSConfig     `section:"NATS connection"`
 	Embedded EmbeddedConfig `section:"Embedded server" sectionDoc:"Used only when NATS_URL is unset: the bridge then starts an in-process NATS server with JetStream."`
 	Service  ServiceConfig  `section:"Service"`
+	Tracing  TracingConfig  `section:"Tracing" sectionDoc:"OpenTelemetry traces of the messages, under the standard OTEL_ variable names: a consumer span per message and a producer span per output, exported by OTLP. Unlike the OpenTelemetry default, tracing is off unless an endpoint is set or OTEL_TRACES_EXPORTER is 'otlp'. The exporter also reads the other standard variables it knows from the environment, such as OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_CERTIFICATE and OTEL_RESOURCE_ATTRIBUTES; they are not checked here. See the README, Tracing."`
 	// Routes are parsed by Load one index at a time (see the package doc),
 	// hence env:"-"; envPrefix names them for the documentation.
 	Routes []Route `env:"-" envPrefix:"BRIDGE_ROUTE_" section:"Routes" sectionDoc:"Routes are numbered from 0 without gaps: '<n>' stands for the index of the route ('BRIDGE_ROUTE_0_IN', 'BRIDGE_ROUTE_1_IN', …). A route subscribes to IN and publishes every message, transformed by JQ if set, to OUT. Without NATS_URL and without any route, the bridge runs one demo route named 'demo', from 'demo.in.>' to 'demo.out.>'."`

@@ -44,6 +44,7 @@ func Load(environ []string) (*Config, error) {
 	l.checkNATS(&cfg.NATS)
 	l.checkEmbedded(cfg)
 	l.checkService(&cfg.Service)
+	l.checkTracing(&cfg.Tracing)
 	l.loadRoutes(cfg)
 	if l.internal != nil {
 		return nil, l.internal

@@ -18,6 +18,8 @@ func TestVariables(t *testing.T) {
 		"NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
 		"BRIDGE_EMBEDDED_LISTEN", "BRIDGE_EMBEDDED_STORE",
 		"BRIDGE_METRICS_ADDR", "BRIDGE_LOG_LEVEL", "BRIDGE_LOG_FORMAT", "BRIDGE_SHUTDOWN_TIMEOUT",
+		"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
 		"BRIDGE_ROUTE_<n>_NAME", "BRIDGE_ROUTE_<n>_IN", "BRIDGE_ROUTE_<n>_OUT", "BRIDGE_ROUTE_<n>_QUEUE",
 		"BRIDGE_ROUTE_<n>_JQ", "BRIDGE_ROUTE_<n>_DLQ", "BRIDGE_ROUTE_<n>_BUFFER", "BRIDGE_ROUTE_<n>_OVERFLOW",
 		"BRIDGE_ROUTE_<n>_WORKERS", "BRIDGE_ROUTE_<n>_TIMEOUT", "BRIDGE_ROUTE_<n>_EMIT", "BRIDGE_ROUTE_<n>_ORDER_BY", "BRIDGE_ROUTE_<n>_STREAM",
@@ -27,8 +29,8 @@ func TestVariables(t *testing.T) {
 			t.Errorf("Variables() lacks %s", name)
 		}
 	}
-	if len(vars) != 32 {
-		t.Errorf("Variables() has %d names, want 32: %q", len(vars), vars)
+	if len(vars) != 40 {
+		t.Errorf("Variables() has %d names, want 40: %q", len(vars), vars)
 	}
 }
 
