@@ -36,7 +36,7 @@ type input struct {
 	// traceCtx holds the input's span, on a route that traces, and
 	// traceHeader the headers of its output when it had none.
 	traceCtx    context.Context
-	traceHeader artifact.Metadata
+	traceHeader *traceHeader
 }
 
 // fill makes in the input of a message received on subject, with the

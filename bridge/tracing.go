@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/hex"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -139,22 +140,25 @@ func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) tra
 			sp.SetAttributes(attrMessageID.String(id))
 		}
 	}
+	sc := trace.SpanContextFromContext(ctx)
 	switch {
 	case out.Meta != nil:
+		setTraceContext(out.Meta, sc)
 	case out == &in.a:
 		// An input without headers, its own output: most messages of a
 		// route without a stage. A core route reuses its input, and so
-		// the header map too.
-		if in.traceHeader == nil {
-			in.traceHeader = make(artifact.Metadata, 2)
-		} else {
-			clear(in.traceHeader)
+		// these headers.
+		h := in.traceHeader
+		if h == nil {
+			h = &traceHeader{h: make(artifact.Metadata, 2)}
+			in.traceHeader = h
 		}
-		out.Meta = in.traceHeader
+		h.set(sc)
+		out.Meta = h.h
 	default:
 		out.Meta = make(artifact.Metadata, 2)
+		setTraceContext(out.Meta, sc)
 	}
-	inject(ctx, out.Meta)
 	return sp
 }
 
@@ -179,13 +183,59 @@ func (t *tracing) end(in *input, o outcome) {
 	sp.End()
 }
 
-// inject writes the trace context of ctx into h, replacing whatever trace
-// context h carried in any case: an input's tracestate belongs to its
-// trace, not necessarily to the span's.
+// inject writes the trace context of ctx into h.
 func inject(ctx context.Context, h artifact.Metadata) {
+	setTraceContext(h, trace.SpanContextFromContext(ctx))
+}
+
+// setTraceContext writes sc into h as W3C trace context, under lower-case
+// keys, replacing whatever trace context h carried, in any spelling: an
+// input's tracestate belongs to its trace, not necessarily to the span's.
+// It writes what propagation.TraceContext.Inject does, without a carrier
+// interface in between: this is done for every output.
+func setTraceContext(h artifact.Metadata, sc trace.SpanContext) {
+	if !sc.IsValid() {
+		return
+	}
 	c := headerCarrier(h)
 	c.del("tracestate")
-	propagator.Inject(ctx, c)
+	if ts := sc.TraceState(); ts.Len() > 0 {
+		h["tracestate"] = []string{ts.String()}
+	}
+	c.del("traceparent")
+	h["traceparent"] = []string{traceparent(sc)}
+}
+
+// traceparent formats sc as a W3C traceparent of version 00.
+func traceparent(sc trace.SpanContext) string {
+	var b [55]byte
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b[0], b[1], b[2], b[35], b[52] = '0', '0', '-', '-', '-'
+	hex.Encode(b[3:35], tid[:])
+	hex.Encode(b[36:52], sid[:])
+	// Only the flags the specification defines: sampled and random.
+	hex.Encode(b[53:55], []byte{byte(sc.TraceFlags() & (trace.FlagsSampled | trace.FlagsRandom))})
+	return string(b[:])
+}
+
+// traceHeader is the header map of an output that had none, kept by its
+// input for the next message: a core route without a stage reuses its
+// input, and with it this map and the slice of its value.
+type traceHeader struct {
+	h      artifact.Metadata
+	parent [1]string
+}
+
+func (t *traceHeader) set(sc trace.SpanContext) {
+	clear(t.h)
+	if !sc.IsValid() {
+		return
+	}
+	if ts := sc.TraceState(); ts.Len() > 0 {
+		t.h["tracestate"] = []string{ts.String()}
+	}
+	t.parent[0] = traceparent(sc)
+	t.h["traceparent"] = t.parent[:]
 }
 
 // String names the outcome, as the bridge.outcome attribute does.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/natsbridge/bridge/artifact"
@@ -56,7 +57,13 @@ func FuzzHeaderCarrier(f *testing.F) {
 		if !sc.IsValid() {
 			return
 		}
-		inject(trace.ContextWithSpanContext(context.Background(), sc), h)
+		ctx := trace.ContextWithSpanContext(context.Background(), sc)
+		inject(ctx, h)
+		want := propagation.MapCarrier{}
+		propagation.TraceContext{}.Inject(ctx, want)
+		if h.Get("traceparent") != want.Get("traceparent") || h.Get("tracestate") != want.Get("tracestate") {
+			t.Fatalf("wrote %v, OpenTelemetry's propagator writes %v", h, want)
+		}
 		for k := range h {
 			if (strings.EqualFold(k, "traceparent") || strings.EqualFold(k, "tracestate")) && k != strings.ToLower(k) {
 				t.Fatalf("after inject, %q is left: %v", k, h)
