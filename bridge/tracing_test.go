@@ -84,9 +84,9 @@ func checkAttrs(t *testing.T, s tracetest.SpanStub, want map[string]any) {
 		case !ok:
 			t.Errorf("span %q: no attribute %s, want %v", s.Name, k, w)
 		case w == nil:
-			t.Errorf("span %q: attribute %s = %v, want none", s.Name, k, v.Emit())
-		case fmt.Sprint(w) != v.Emit():
-			t.Errorf("span %q: attribute %s = %v, want %v", s.Name, k, v.Emit(), w)
+			t.Errorf("span %q: attribute %s = %v, want none", s.Name, k, v.String())
+		case fmt.Sprint(w) != v.String():
+			t.Errorf("span %q: attribute %s = %v, want %v", s.Name, k, v.String(), w)
 		}
 	}
 }
