@@ -76,6 +76,7 @@ fuzz:
 	$(GO) test ./artifact/ -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
 	$(GO) test ./stream/ -run '^$$' -fuzz FuzzWrite -fuzztime $(FUZZTIME)
 	$(GO) test ./bridge/ -run '^$$' -fuzz FuzzAckInfo -fuzztime $(FUZZTIME)
+	$(GO) test ./bridge/ -run '^$$' -fuzz FuzzHeaderCarrier -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzProcess -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzEncode -fuzztime $(FUZZTIME)

@@ -151,10 +151,10 @@ func bridgeSystem(p *jq.Program, withMetrics bool) system {
 	}
 }
 
-// runBridge runs a bridge.Bridge with the route rc, with metrics wired the
-// way cmd/bridge wires them when withMetrics, and returns its stop
-// function.
-func runBridge(b *testing.B, url string, rc bridge.RouteConfig, withMetrics bool) (stop func()) {
+// runBridge runs a bridge.Bridge with the route rc and opts, with metrics
+// wired the way cmd/bridge wires them when withMetrics, and returns its
+// stop function.
+func runBridge(b *testing.B, url string, rc bridge.RouteConfig, withMetrics bool, opts ...bridge.Option) (stop func()) {
 	pprof.Do(b.Context(), pprof.Labels("role", "bridge"), func(context.Context) {
 		nc, err := nats.Connect(url, nats.Name("bench-bridge"),
 			// Slow-consumer drops show in the lost metric.
@@ -162,7 +162,6 @@ func runBridge(b *testing.B, url string, rc bridge.RouteConfig, withMetrics bool
 		if err != nil {
 			b.Fatal(err)
 		}
-		var opts []bridge.Option
 		if withMetrics {
 			m, err := bridgemetrics.New(nil)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultShutdownTimeout bounds the drain when WithShutdownTimeout is not
@@ -81,6 +82,7 @@ type Bridge struct {
 	hooks           Hooks
 	log             *slog.Logger
 	shutdownTimeout time.Duration
+	tracer          trace.Tracer // nil: no tracing
 	started         chan struct{}
 
 	mu      sync.Mutex
@@ -129,6 +131,7 @@ func New(nc *nats.Conn, routes []RouteConfig, opts ...Option) (*Bridge, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.tracing = newTracing(b.tracer, rc)
 		b.routes = append(b.routes, r)
 		used[rc.InConn], used[rc.OutConn] = true, true
 	}

@@ -61,4 +61,6 @@
 //
 // Observability is through [Hooks]; the package imports no metrics library
 // (package metrics/bridgemetrics adapts the hooks to Prometheus).
+// [WithTracerProvider] adds OpenTelemetry spans, through the OpenTelemetry
+// API only: the program that uses the package chooses the SDK and exporter.
 package bridge

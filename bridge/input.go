@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,10 @@ type input struct {
 	failure atomic.Pointer[outcome]
 	// js is set on JetStream routes: what to acknowledge.
 	js *delivery
+	// traceCtx holds the input's span, on a route that traces, and
+	// traceHeader the headers of its output when it had none.
+	traceCtx    context.Context
+	traceHeader *traceHeader
 }
 
 // fill makes in the input of a message received on subject, with the

@@ -38,6 +38,8 @@ type route struct {
 	// cross is set on a route that publishes on another connection than
 	// it consumes on.
 	cross bool
+	// tracing is set on a route that traces its inputs.
+	tracing *tracing
 }
 
 // source is where a route's inputs come from. It hands each one to
@@ -164,6 +166,9 @@ func (r *route) accept(in *input) {
 	if h := r.hooks.Received; h != nil {
 		h(&in.a)
 	}
+	if r.tracing != nil {
+		r.tracing.begin(in)
+	}
 	in.pending.Store(1)
 	if in.failure.Load() != nil {
 		// Failed on arrival (delivered too often): settle it as it is.
@@ -191,6 +196,14 @@ func (r *route) output(in *input, out *artifact.Artifact) {
 	}
 	if r.msgIDs {
 		r.setMsgID(in, out, int(idx))
+	}
+	if r.tracing != nil {
+		sp := r.tracing.publish(in, out, subject)
+		r.sink.publish(in, out, subject)
+		if sp != nil {
+			sp.End() // the hand-over: a JetStream acknowledgement is the input's
+		}
+		return
 	}
 	r.sink.publish(in, out, subject)
 }

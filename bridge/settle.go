@@ -66,5 +66,8 @@ func (r *route) report(in *input, o outcome) {
 			h.Dropped(o.reason, 1)
 		}
 	}
+	if r.tracing != nil {
+		r.tracing.end(in, o)
+	}
 	r.src.done(in)
 }

@@ -142,6 +142,7 @@ func summary(w io.Writer, cfg *config.Config) {
 	} else {
 		fmt.Fprintln(w, "metrics: disabled")
 	}
+	fmt.Fprintf(w, "tracing: %s\n", cfg.Tracing)
 	fmt.Fprintf(w, "%d %s:\n", len(cfg.Routes), plural(len(cfg.Routes), "route"))
 	for _, r := range cfg.Routes {
 		var details []string

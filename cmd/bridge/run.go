@@ -57,6 +57,19 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		}
 	}
 
+	tp, stopTracing, err := newTracerProvider(ctx, cfg.Tracing, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the drain: the spans of the last messages are ended.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			logger.Warn("tracing: exporting the last spans", "err", err)
+		}
+	}()
+
 	cs, err := openConns(cfg, url, logger, m)
 	if err != nil {
 		return err
@@ -66,6 +79,7 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 
 	opts := []bridge.Option{
 		bridge.WithLogger(logger),
+		bridge.WithTracerProvider(tp),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
 		// The status page's recent failures come from here.
 		bridge.WithHooks(recordFailures(bridgemetrics.Hooks(m), st)),

@@ -23,6 +23,7 @@ type Config struct {
 	Conns    []Conn         `env:"-" envPrefix:"BRIDGE_CONN_" indexVar:"<k>" section:"More NATS connections" sectionDoc:"Connections to other NATS systems, numbered from 0 without gaps: '<k>' stands for the index of the connection ('BRIDGE_CONN_0_NAME', 'BRIDGE_CONN_1_NAME', …). NAME and URL are required; the other variables mean what their 'NATS_*' counterparts mean, with the same rules. A route uses one with IN_CONN or OUT_CONN; a connection no route uses is not opened (the log says so)."`
 	Embedded EmbeddedConfig `section:"Embedded server" sectionDoc:"Used only when NATS_URL is unset: the bridge then starts an in-process NATS server with JetStream."`
 	Service  ServiceConfig  `section:"Service"`
+	Tracing  TracingConfig  `section:"Tracing" sectionDoc:"OpenTelemetry traces of the messages, under the standard OTEL_ variable names: a consumer span per message and a producer span per output, exported by OTLP. Unlike the OpenTelemetry default, tracing is off unless an endpoint is set or OTEL_TRACES_EXPORTER is 'otlp'. The exporter also reads the other standard variables it knows from the environment, such as OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_CERTIFICATE and OTEL_RESOURCE_ATTRIBUTES; they are not checked here. See the README, Tracing."`
 	// Conns and Routes are parsed by Load one index at a time (see the
 	// package doc), hence env:"-"; envPrefix and indexVar (default "<n>")
 	// name them for the documentation.

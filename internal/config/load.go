@@ -45,6 +45,7 @@ func Load(environ []string) (*Config, error) {
 	l.loadConns(cfg)
 	l.checkEmbedded(cfg)
 	l.checkService(&cfg.Service)
+	l.checkTracing(&cfg.Tracing)
 	l.loadRoutes(cfg)
 	l.checkRouteConns(cfg)
 	if l.internal != nil {

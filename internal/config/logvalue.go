@@ -35,6 +35,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", c.Service.ShutdownTimeout),
 		slog.String("log_level", string(c.Service.Log.Level)),
 		slog.String("log_format", string(c.Service.Log.Format)),
+		slog.Any("tracing", c.Tracing),
 	)
 	return slog.GroupValue(attrs...)
 }

@@ -165,6 +165,7 @@ type driver struct {
 	// contender's configuration.
 	rejected map[string]string
 	srv      *subproc.Server
+	otlp     *otlpSink // where traced bridges send their spans
 	// base is the clock of send times in payloads.
 	base time.Time
 
@@ -223,6 +224,13 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	defer func() { _ = d.srv.Stop() }()
 	fmt.Fprintf(stderr, "bench: NATS server at %s (pid %d)\n", d.srv.URL, d.srv.Pid())
+	if d.otlp, err = startOTLPSink(); err != nil {
+		return err
+	}
+	defer func() {
+		d.otlp.close()
+		fmt.Fprintf(stderr, "bench: OTLP sink took %d exports, %d bytes\n", d.otlp.exports.Load(), d.otlp.octets.Load())
+	}()
 	for _, conn := range []struct {
 		nc   **nats.Conn
 		name string

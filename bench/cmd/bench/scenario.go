@@ -141,6 +141,21 @@ var scenarios = []scenario{
 		goals:      []goal{atLeast("bridge", "throughput", 0.5, "relay")},
 	},
 	{
+		// Issue 16: tracing on, 1% of the messages sampled, against the
+		// same route untraced. Every message gets a span and its output
+		// a traceparent header; the sampled ones are exported by OTLP to
+		// a sink the harness serves.
+		name: "tracing-1pct", title: "passthrough, 128 B burst, OpenTelemetry tracing with 1% sampled",
+		kind: burst, size: 128,
+		contenders: []contender{bridgeDefaults(), bridgeWith("bridge-traced", "the bridge, traced, 1% sampled, OTLP/HTTP",
+			"OTEL_EXPORTER_OTLP_ENDPOINT="+otlpSinkURL, "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.01")},
+		reference: "bridge",
+		goals: []goal{
+			atLeast("bridge-traced", "throughput", 0.9, "bridge"), atMost("bridge-traced", "cpu", 1.1, "bridge"),
+			zero("bridge-traced", "lost"),
+		},
+	},
+	{
 		// The bridge's defaults: every output carries a Nats-Msg-Id, so
 		// the output stream drops the copies a redelivery makes (exactly
 		// once into the stream). The relay sets no Nats-Msg-Id.

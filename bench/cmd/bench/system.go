@@ -158,6 +158,7 @@ func (d *driver) start(c contender, s scenario, n names) (*proc, error) {
 		env = append(env, s.bridgeEnv...)
 		env = append(env, c.env...)
 		env = append(env, d.cfg.bridgeEnv...)
+		d.otlp.expand(env)
 		p.cmd = exec.Command(d.cfg.bridge)
 		p.cmd.Env = append(cleanEnv(), env...)
 		p.metrics = "http://127.0.0.1:" + port + "/metrics"
@@ -204,7 +205,7 @@ func (d *driver) start(c contender, s scenario, n names) (*proc, error) {
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "NATS_") && !strings.HasPrefix(kv, "BRIDGE_") {
+		if !strings.HasPrefix(kv, "NATS_") && !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "OTEL_") {
 			env = append(env, kv)
 		}
 	}

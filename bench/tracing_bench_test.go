@@ -1,0 +1,56 @@
+package bench_test
+
+import (
+	"context"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/natsbridge/bridge/bridge"
+	"github.com/natsbridge/bridge/jq"
+)
+
+// BenchmarkBridgePassthroughTraced is BenchmarkBridgePassthrough with
+// tracing on, as cmd/bridge sets it up for OTEL_TRACES_SAMPLER=
+// parentbased_traceidratio and OTEL_TRACES_SAMPLER_ARG=0.01: every input
+// gets a span and every output a traceparent, one input in a hundred is
+// recorded, and the spans go to an exporter that discards them.
+func BenchmarkBridgePassthroughTraced(b *testing.B) {
+	benchSystem(b, tracedSystem(0.01), []byte("x"), 128)
+}
+
+// BenchmarkBridgeJQTraced is BenchmarkBridgeJQ traced as
+// BenchmarkBridgePassthroughTraced is: there the outputs carry a header
+// already (Content-Type), and the stage's work dwarfs the span's.
+func BenchmarkBridgeJQTraced(b *testing.B) {
+	p, err := jq.Compile(`{id: .id, v: .v}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSystem(b, tracedSystem(0.01, p), []byte(`{"id":1,"v":2,"pad":"`), 128)
+}
+
+func tracedSystem(ratio float64, p ...*jq.Program) system {
+	return func(b *testing.B, url, in, out string) func() {
+		tp := sdktrace.NewTracerProvider(
+			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
+			sdktrace.WithBatcher(discard{}))
+		rc := bridge.RouteConfig{Name: "bench", In: in, Out: out, PendingMsgs: 1 << 24, PendingBytes: 1 << 30}
+		if len(p) > 0 {
+			rc.Process = p[0].Process
+		}
+		stop := runBridge(b, url, rc, true, bridge.WithTracerProvider(tp))
+		return func() {
+			stop()
+			if err := tp.Shutdown(context.Background()); err != nil {
+				b.Errorf("tracer provider shutdown: %v", err)
+			}
+		}
+	}
+}
+
+// discard is a span exporter that drops what it is given.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }

@@ -1,0 +1,307 @@
+package bridge
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/natsbridge/bridge/artifact"
+)
+
+// TracerName is the name of the tracer the bridge's spans come from (the
+// instrumentation scope).
+const TracerName = "github.com/natsbridge/bridge"
+
+// WithTracerProvider has every route trace its inputs with tp's tracer: a
+// consumer span per input, continuing the trace of its traceparent header,
+// and a producer span per output of a sampled input, whose context each
+// output carries on in its traceparent and tracestate headers. Nil or a
+// no-op provider traces nothing, at no cost: the default.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(b *Bridge) error {
+		b.tracer = nil
+		if tp == nil {
+			return nil
+		}
+		tr := tp.Tracer(TracerName)
+		if _, off := tr.(noop.Tracer); !off {
+			b.tracer = tr
+		}
+		return nil
+	}
+}
+
+// Attributes of the bridge's spans. NATS is not a registered messaging
+// system of the semantic conventions yet: the names nats.net uses are the
+// ones followed (messaging.nats.*), beside the registered messaging.*
+// ones. Those the bridge adds are under bridge.*.
+const (
+	attrSystem        = attribute.Key("messaging.system")
+	attrOpName        = attribute.Key("messaging.operation.name")
+	attrOpType        = attribute.Key("messaging.operation.type")
+	attrDestination   = attribute.Key("messaging.destination.name")
+	attrTemplate      = attribute.Key("messaging.destination.template")
+	attrGroup         = attribute.Key("messaging.consumer.group.name")
+	attrNATSGroup     = attribute.Key("messaging.nats.consumer.group")
+	attrReplyTo       = attribute.Key("messaging.nats.message.reply_to")
+	attrBodySize      = attribute.Key("messaging.message.body.size")
+	attrMessageID     = attribute.Key("messaging.message.id")
+	attrStream        = attribute.Key("messaging.nats.js.stream")
+	attrConsumer      = attribute.Key("messaging.nats.js.consumer.name")
+	attrErrorType     = attribute.Key("error.type")
+	attrRoute         = attribute.Key("bridge.route")
+	attrOutcome       = attribute.Key("bridge.outcome")
+	attrReason        = attribute.Key("bridge.reason")
+	attrOutputs       = attribute.Key("bridge.outputs")
+	attrSequence      = attribute.Key("bridge.jetstream.sequence")
+	attrDeliveryCount = attribute.Key("bridge.jetstream.delivered")
+)
+
+// propagator reads and writes W3C trace context: traceparent and
+// tracestate.
+var propagator propagation.TraceContext
+
+// tracing traces the inputs of one route; a route that does not trace
+// has none, and checks for nil only.
+type tracing struct {
+	tracer                 trace.Tracer
+	processName, pubName   string
+	processOpts, pubOpts   []trace.SpanStartOption
+	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
+}
+
+func newTracing(tr trace.Tracer, cfg RouteConfig) *tracing {
+	if tr == nil {
+		return nil
+	}
+	common := []attribute.KeyValue{attrSystem.String("nats"), attrRoute.String(cfg.Name)}
+	t := &tracing{
+		tracer:      tr,
+		processName: "process " + cfg.In,
+		pubName:     "publish " + cfg.Out,
+		processOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
+		pubOpts:     []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
+		processAttrs: append(common[:len(common):len(common)],
+			attrOpName.String("process"), attrOpType.String("process"), attrTemplate.String(cfg.In)),
+		pubAttrs: append(common[:len(common):len(common)],
+			attrOpName.String("publish"), attrOpType.String("send"), attrTemplate.String(cfg.Out)),
+	}
+	group := cfg.Queue
+	if cfg.JetStream() {
+		group = cfg.Durable
+		t.processAttrs = append(t.processAttrs, attrStream.String(cfg.Stream), attrConsumer.String(cfg.Durable))
+	}
+	if group != "" {
+		t.processAttrs = append(t.processAttrs, attrGroup.String(group), attrNATSGroup.String(group))
+	}
+	return t
+}
+
+// begin starts the consumer span of in, a child of the context in its
+// headers, if any.
+func (t *tracing) begin(in *input) {
+	ctx := propagator.Extract(context.Background(), headerCarrier(in.a.Meta))
+	ctx, sp := t.tracer.Start(ctx, t.processName, t.processOpts...)
+	in.traceCtx = ctx
+	if !sp.IsRecording() {
+		return
+	}
+	sp.SetAttributes(t.processAttrs...)
+	sp.SetAttributes(attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
+	if in.a.Reply != "" {
+		sp.SetAttributes(attrReplyTo.String(in.a.Reply))
+	}
+	if d := in.js; d != nil {
+		sp.SetAttributes(attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
+	}
+}
+
+// publish gives out, an output of in going to subject, the trace context
+// it carries on, and returns the span of its publish, to end once the sink
+// has it; nil when in is not sampled: then out carries in's own span
+// context, so that whoever receives it keeps to the sampling decision.
+func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) trace.Span {
+	ctx := in.traceCtx
+	var sp trace.Span
+	if trace.SpanFromContext(ctx).IsRecording() {
+		ctx, sp = t.tracer.Start(ctx, t.pubName, t.pubOpts...)
+		sp.SetAttributes(t.pubAttrs...)
+		sp.SetAttributes(attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
+		if out.Reply != "" {
+			sp.SetAttributes(attrReplyTo.String(out.Reply))
+		}
+		if id := out.Meta.Get("Nats-Msg-Id"); id != "" {
+			sp.SetAttributes(attrMessageID.String(id))
+		}
+	}
+	sc := trace.SpanContextFromContext(ctx)
+	switch {
+	case out.Meta != nil:
+		setTraceContext(out.Meta, sc)
+	case out == &in.a:
+		// An input without headers, its own output: most messages of a
+		// route without a stage. A core route reuses its input, and so
+		// these headers.
+		h := in.traceHeader
+		if h == nil {
+			h = &traceHeader{h: make(artifact.Metadata, 2)}
+			in.traceHeader = h
+		}
+		h.set(sc)
+		out.Meta = h.h
+	default:
+		out.Meta = make(artifact.Metadata, 2)
+		setTraceContext(out.Meta, sc)
+	}
+	return sp
+}
+
+// end ends the consumer span of in with its outcome.
+func (t *tracing) end(in *input, o outcome) {
+	sp := trace.SpanFromContext(in.traceCtx)
+	if sp.IsRecording() {
+		sp.SetAttributes(attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
+		switch o.kind {
+		case failed:
+			sp.SetAttributes(attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
+			msg := string(o.reason)
+			if o.err != nil {
+				msg += ": " + o.err.Error()
+			}
+			sp.SetStatus(codes.Error, msg)
+		case dropped:
+			sp.SetAttributes(attrReason.String(string(o.reason)))
+			sp.SetStatus(codes.Error, "dropped: "+string(o.reason))
+		}
+	}
+	sp.End()
+}
+
+// inject writes the trace context of ctx into h.
+func inject(ctx context.Context, h artifact.Metadata) {
+	setTraceContext(h, trace.SpanContextFromContext(ctx))
+}
+
+// setTraceContext writes sc into h as W3C trace context, under lower-case
+// keys, replacing whatever trace context h carried, in any spelling: an
+// input's tracestate belongs to its trace, not necessarily to the span's.
+// It writes what propagation.TraceContext.Inject does, without a carrier
+// interface in between: this is done for every output.
+func setTraceContext(h artifact.Metadata, sc trace.SpanContext) {
+	if !sc.IsValid() {
+		return
+	}
+	c := headerCarrier(h)
+	c.del("tracestate")
+	if ts := sc.TraceState(); ts.Len() > 0 {
+		h["tracestate"] = []string{ts.String()}
+	}
+	c.del("traceparent")
+	h["traceparent"] = []string{traceparent(sc)}
+}
+
+// traceparent formats sc as a W3C traceparent of version 00.
+func traceparent(sc trace.SpanContext) string {
+	var b [55]byte
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b[0], b[1], b[2], b[35], b[52] = '0', '0', '-', '-', '-'
+	hex.Encode(b[3:35], tid[:])
+	hex.Encode(b[36:52], sid[:])
+	// Only the flags the specification defines: sampled and random.
+	hex.Encode(b[53:55], []byte{byte(sc.TraceFlags() & (trace.FlagsSampled | trace.FlagsRandom))})
+	return string(b[:])
+}
+
+// traceHeader is the header map of an output that had none, kept by its
+// input for the next message: a core route without a stage reuses its
+// input, and with it this map and the slice of its value.
+type traceHeader struct {
+	h      artifact.Metadata
+	parent [1]string
+}
+
+func (t *traceHeader) set(sc trace.SpanContext) {
+	clear(t.h)
+	if !sc.IsValid() {
+		return
+	}
+	if ts := sc.TraceState(); ts.Len() > 0 {
+		t.h["tracestate"] = []string{ts.String()}
+	}
+	t.parent[0] = traceparent(sc)
+	t.h["traceparent"] = t.parent[:]
+}
+
+// String names the outcome, as the bridge.outcome attribute does.
+func (k outcomeKind) String() string {
+	switch k {
+	case processed:
+		return "processed"
+	case filtered:
+		return "filtered"
+	case failed:
+		return "failed"
+	case dropped:
+		return "dropped"
+	}
+	return "unknown"
+}
+
+// headerCarrier carries trace context in message headers. NATS headers are
+// case-sensitive, and producers differ: OpenTelemetry's HTTP carrier
+// writes Traceparent, nats-server's message tracing and other NATS
+// clients use traceparent. So it reads keys in any case, and writes them
+// in lower case, replacing any other spelling.
+type headerCarrier artifact.Metadata
+
+var _ propagation.TextMapCarrier = headerCarrier(nil)
+
+// Get returns the first value of key, however its case is spelled.
+func (c headerCarrier) Get(key string) string {
+	if len(c) == 0 {
+		return ""
+	}
+	if vs := c[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	for k, vs := range c {
+		if len(vs) > 0 && len(k) == len(key) && strings.EqualFold(k, key) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// Set sets key, in lower case, to value alone.
+func (c headerCarrier) Set(key, value string) {
+	key = strings.ToLower(key)
+	c.del(key)
+	c[key] = []string{value}
+}
+
+// Keys returns the keys of the headers.
+func (c headerCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// del removes key in every spelling.
+func (c headerCarrier) del(key string) {
+	if delete(c, key); len(c) == 0 {
+		return
+	}
+	for k := range c {
+		if len(k) == len(key) && strings.EqualFold(k, key) {
+			delete(c, k)
+		}
+	}
+}

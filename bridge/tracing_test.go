@@ -1,0 +1,465 @@
+package bridge_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/natsbridge/bridge/artifact"
+	"github.com/natsbridge/bridge/bridge"
+	"github.com/natsbridge/bridge/internal/natstest"
+	"github.com/natsbridge/bridge/stream"
+)
+
+// An upstream span, as a producer would have sent it.
+const (
+	upTrace     = "4bf92f3577b34da6a3ce929d0e0e4736"
+	upSpan      = "00f067aa0ba902b7"
+	upSampled   = "00-" + upTrace + "-" + upSpan + "-01"
+	upUnsampled = "00-" + upTrace + "-" + upSpan + "-00"
+)
+
+// tracer returns a tracer provider whose spans are exported, as they end,
+// to the returned exporter.
+func tracer(t *testing.T, s sdktrace.Sampler) (*sdktrace.TracerProvider, *tracetest.InMemoryExporter) {
+	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp, exp
+}
+
+// waitSpans waits until exp holds n spans of kind, and returns them.
+func waitSpans(t *testing.T, exp *tracetest.InMemoryExporter, kind trace.SpanKind, n int) []tracetest.SpanStub {
+	t.Helper()
+	var got []tracetest.SpanStub
+	natstest.WaitFor(t, 10*time.Second, func() error {
+		got = got[:0]
+		for _, s := range exp.GetSpans() {
+			if s.SpanKind == kind {
+				got = append(got, s)
+			}
+		}
+		if len(got) < n {
+			return fmt.Errorf("%d %v spans, want %d", len(got), kind, n)
+		}
+		return nil
+	})
+	return got
+}
+
+// attrs returns the attributes of s by key.
+func attrs(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
+	m := map[attribute.Key]attribute.Value{}
+	for _, kv := range s.Attributes {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+// checkAttrs reports each attribute of s that is not as in want, which
+// holds strings and ints.
+func checkAttrs(t *testing.T, s tracetest.SpanStub, want map[string]any) {
+	t.Helper()
+	got := attrs(s)
+	for k, w := range want {
+		v, ok := got[attribute.Key(k)]
+		switch {
+		case !ok && w == nil:
+		case !ok:
+			t.Errorf("span %q: no attribute %s, want %v", s.Name, k, w)
+		case w == nil:
+			t.Errorf("span %q: attribute %s = %v, want none", s.Name, k, v.String())
+		case fmt.Sprint(w) != v.String():
+			t.Errorf("span %q: attribute %s = %v, want %v", s.Name, k, v.String(), w)
+		}
+	}
+}
+
+// carried returns the span context an output carries, checking that it
+// carries it under the lower-case key only.
+func carried(t *testing.T, h nats.Header) trace.SpanContext {
+	t.Helper()
+	for k := range h {
+		if strings.EqualFold(k, "traceparent") && k != "traceparent" {
+			t.Errorf("output has trace context header %q besides traceparent: %v", k, h)
+		}
+	}
+	if len(h["traceparent"]) != 1 {
+		t.Fatalf("output has no single traceparent header: %v", h)
+	}
+	c := propagation.MapCarrier{"traceparent": h.Get("traceparent"), "tracestate": h.Get("tracestate")}
+	sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), c))
+	if !sc.IsValid() {
+		t.Fatalf("output traceparent %q is not valid", h.Get("traceparent"))
+	}
+	return sc
+}
+
+func publish(t *testing.T, nc *nats.Conn, subject, payload string, h nats.Header) {
+	t.Helper()
+	if err := nc.PublishMsg(&nats.Msg{Subject: subject, Data: []byte(payload), Header: h}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTracingContinuesTrace: a message that carries trace context (as
+// OpenTelemetry's HTTP carrier writes it, Traceparent) gets a consumer
+// span in that trace, its output a producer span under it, and the output
+// carries the producer span's context on, under lower-case keys.
+func TestTracingContinuesTrace(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+	start(t, nc, []bridge.RouteConfig{{Name: "orders", In: "orders.*", Out: "audit.{{wildcard(1)}}", Queue: "q"}},
+		bridge.WithTracerProvider(tp))
+	got := collect(t, nc, "audit.>")
+
+	publish(t, nc, "orders.7", "hello", nats.Header{"Traceparent": {upSampled}, "Tracestate": {"up=1"}, "X-Other": {"kept"}})
+	out := got.waitN(t, 1)[0]
+	consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
+	producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
+
+	if consumer.Name != "process orders.*" || producer.Name != "publish audit.{{wildcard(1)}}" {
+		t.Errorf("span names %q, %q", consumer.Name, producer.Name)
+	}
+	if tid := consumer.SpanContext.TraceID().String(); tid != upTrace {
+		t.Errorf("consumer span in trace %s, want the incoming %s", tid, upTrace)
+	}
+	if p := consumer.Parent; !p.IsRemote() || p.SpanID().String() != upSpan {
+		t.Errorf("consumer span's parent %v, want the remote span %s", p.SpanID(), upSpan)
+	}
+	if producer.Parent.SpanID() != consumer.SpanContext.SpanID() || producer.SpanContext.TraceID() != consumer.SpanContext.TraceID() {
+		t.Errorf("producer span's parent %v, want the consumer span %v", producer.Parent.SpanID(), consumer.SpanContext.SpanID())
+	}
+	checkAttrs(t, consumer, map[string]any{
+		"messaging.system":                "nats",
+		"messaging.operation.name":        "process",
+		"messaging.operation.type":        "process",
+		"messaging.destination.name":      "orders.7",
+		"messaging.destination.template":  "orders.*",
+		"messaging.consumer.group.name":   "q",
+		"messaging.nats.consumer.group":   "q",
+		"messaging.message.body.size":     5,
+		"messaging.nats.message.reply_to": nil,
+		"bridge.route":                    "orders",
+		"bridge.outcome":                  "processed",
+		"bridge.outputs":                  1,
+		"bridge.reason":                   nil,
+	})
+	checkAttrs(t, producer, map[string]any{
+		"messaging.system":               "nats",
+		"messaging.operation.name":       "publish",
+		"messaging.operation.type":       "send",
+		"messaging.destination.name":     "audit.7",
+		"messaging.destination.template": "audit.{{wildcard(1)}}",
+		"bridge.route":                   "orders",
+	})
+	if consumer.Status.Code != codes.Unset {
+		t.Errorf("consumer span status %v", consumer.Status)
+	}
+
+	sc := carried(t, out.Header)
+	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != producer.SpanContext.SpanID() || !sc.IsSampled() {
+		t.Errorf("output carries %s/%s sampled %v, want the producer span %s/%s", sc.TraceID(), sc.SpanID(), sc.IsSampled(),
+			producer.SpanContext.TraceID(), producer.SpanContext.SpanID())
+	}
+	if ts := out.Header.Values("tracestate"); len(ts) != 1 || ts[0] != "up=1" || out.Header.Get("Tracestate") != "" {
+		t.Errorf("output tracestate headers %v, want tracestate: up=1 only", out.Header)
+	}
+	if out.Header.Get("X-Other") != "kept" || string(out.Data) != "hello" {
+		t.Errorf("output %q %v", out.Data, out.Header)
+	}
+}
+
+// TestTracingStartsTrace: a message without trace context starts a trace,
+// which its output carries on; its reply subject is an attribute.
+func TestTracingStartsTrace(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	tp, exp := tracer(t, sdktrace.AlwaysSample())
+	start(t, nc, []bridge.RouteConfig{{Name: "r", In: "in", Out: "out", Queue: "none"}}, bridge.WithTracerProvider(tp))
+	got := collect(t, nc, "out")
+
+	if err := nc.PublishRequest("in", "reply.here", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	out := got.waitN(t, 1)[0]
+	consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
+	producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
+	if consumer.Parent.IsValid() {
+		t.Errorf("consumer span has parent %v, want a new trace", consumer.Parent)
+	}
+	checkAttrs(t, consumer, map[string]any{"messaging.nats.message.reply_to": "reply.here", "messaging.destination.name": "in"})
+	sc := carried(t, out.Header)
+	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != producer.SpanContext.SpanID() {
+		t.Errorf("output carries %s/%s, want %s/%s", sc.TraceID(), sc.SpanID(), producer.SpanContext.TraceID(), producer.SpanContext.SpanID())
+	}
+	if out.Reply != "reply.here" {
+		t.Errorf("output reply %q", out.Reply)
+	}
+}
+
+// TestTracingUnsampled: an input that is not sampled is not recorded, and
+// its output still carries a trace context that says so, so that the
+// services downstream keep to the decision.
+func TestTracingUnsampled(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+	start(t, nc, []bridge.RouteConfig{{Name: "r", In: "in", Out: "out"}}, bridge.WithTracerProvider(tp))
+	got := collect(t, nc, "out")
+
+	publish(t, nc, "in", "root", nil)                                        // a root the sampler drops
+	publish(t, nc, "in", "child", nats.Header{"traceparent": {upUnsampled}}) // upstream did not sample
+	msgs := got.waitN(t, 2)
+	for _, m := range msgs {
+		sc := carried(t, m.Header)
+		if sc.IsSampled() {
+			t.Errorf("output %q carries a sampled context", m.Data)
+		}
+		if string(m.Data) == "child" && sc.TraceID().String() != upTrace {
+			t.Errorf("output of the child is in trace %s, want %s", sc.TraceID(), upTrace)
+		}
+	}
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Errorf("%d spans recorded, want none", n)
+	}
+}
+
+// TestTracingOff: without a provider, or with a no-op one, the bridge
+// leaves trace context alone: it passes through as it came.
+func TestTracingOff(t *testing.T) {
+	for name, opt := range map[string]bridge.Option{
+		"none":   bridge.WithTracerProvider(nil),
+		"noop":   bridge.WithTracerProvider(noop.NewTracerProvider()),
+		"absent": bridge.WithLogger(nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := natstest.Start(t, nil)
+			nc := natstest.Connect(t, s)
+			start(t, nc, []bridge.RouteConfig{{Name: "r", In: "in", Out: "out"}}, opt)
+			got := collect(t, nc, "out")
+			publish(t, nc, "in", "a", nats.Header{"Traceparent": {upSampled}})
+			publish(t, nc, "in", "b", nil)
+			msgs := got.waitN(t, 2)
+			if h := msgs[0].Header; len(h) != 1 || h.Get("Traceparent") != upSampled {
+				t.Errorf("output a headers %v, want Traceparent unchanged", h)
+			}
+			if h := msgs[1].Header; len(h) != 0 {
+				t.Errorf("output b headers %v, want none", h)
+			}
+		})
+	}
+}
+
+// TestTracingOutcomes: filtered and failed inputs say so on their spans,
+// a failure with status Error; a dead letter carries the context of its
+// input's span; every span ends exactly once.
+func TestTracingOutcomes(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	tp, exp := tracer(t, sdktrace.AlwaysSample())
+	ends := countEnds(tp)
+	process := func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		switch string(a.Payload) {
+		case "fail":
+			return errors.New("no good")
+		case "filter":
+			return nil
+		case "two":
+			if err := emit(a.Derive([]byte("two.1"))); err != nil {
+				return err
+			}
+		}
+		return emit(a.Derive(a.Payload))
+	}
+	var c counts
+	start(t, nc, []bridge.RouteConfig{{Name: "st", In: "in", Out: "out", DLQ: "dlq", Process: process, Workers: 4}},
+		bridge.WithTracerProvider(ends), bridge.WithHooks(c.hooks()))
+	dead := collect(t, nc, "dlq")
+	got := collect(t, nc, "out")
+
+	// Told apart on their spans by their size.
+	inputs := []string{"k", "two", "fail", "filter"}
+	const rounds = 25
+	for range rounds {
+		for _, p := range inputs {
+			publish(t, nc, "in", p, nil)
+		}
+	}
+	consumers := waitSpans(t, exp, trace.SpanKindConsumer, rounds*len(inputs))
+	producers := waitSpans(t, exp, trace.SpanKindProducer, rounds*3)
+	dl := dead.waitN(t, rounds)
+	got.waitN(t, rounds*3)
+	natstest.WaitFor(t, 5*time.Second, c.balanced)
+
+	byPayload := map[string][]tracetest.SpanStub{}
+	bySpan := map[trace.SpanID]string{}
+	for _, s := range consumers {
+		p := inputs[0]
+		for _, in := range inputs {
+			if int64(len(in)) == attrs(s)["messaging.message.body.size"].AsInt64() {
+				p = in
+			}
+		}
+		byPayload[p] = append(byPayload[p], s)
+		bySpan[s.SpanContext.SpanID()] = p
+	}
+	for _, p := range inputs {
+		if n := len(byPayload[p]); n != rounds {
+			t.Fatalf("%d spans of %q inputs, want %d", n, p, rounds)
+		}
+	}
+	checkAttrs(t, byPayload["k"][0], map[string]any{"bridge.outcome": "processed", "bridge.outputs": 1})
+	checkAttrs(t, byPayload["two"][0], map[string]any{"bridge.outcome": "processed", "bridge.outputs": 2})
+	checkAttrs(t, byPayload["filter"][0], map[string]any{"bridge.outcome": "filtered", "bridge.outputs": 0, "bridge.reason": nil})
+	failure := byPayload["fail"][0]
+	checkAttrs(t, failure, map[string]any{"bridge.outcome": "failed", "bridge.reason": "generator", "error.type": "generator", "bridge.outputs": 0})
+	if failure.Status.Code != codes.Error || !strings.Contains(failure.Status.Description, "no good") {
+		t.Errorf("failed span status %v, want Error saying why", failure.Status)
+	}
+	for _, p := range []string{"k", "filter", "two"} {
+		if st := byPayload[p][0].Status; st.Code != codes.Unset {
+			t.Errorf("%s span status %v", p, st)
+		}
+	}
+	for _, s := range producers {
+		if p := bySpan[s.Parent.SpanID()]; p != "k" && p != "two" {
+			t.Errorf("producer span under the span of a %q input", p)
+		}
+	}
+	for _, m := range dl {
+		sc := carried(t, m.Header)
+		if p := bySpan[sc.SpanID()]; p != "fail" {
+			t.Errorf("dead letter carries the span of a %q input, want a failed one", p)
+		}
+	}
+	if err := ends.check(len(consumers) + len(producers)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestTracingJetStream: a JetStream route's spans name the stream, the
+// consumer and the delivery, and an output stored in a stream carries the
+// trace on.
+func TestTracingJetStream(t *testing.T) {
+	_, nc, js := jsSetup(t)
+	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+	ends := countEnds(tp)
+	m := nats.NewMsg("in.1")
+	m.Data = []byte("stored")
+	m.Header.Set("traceparent", upSampled)
+	if _, err := js.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	start(t, nc, []bridge.RouteConfig{jsRoute("r")}, bridge.WithTracerProvider(ends))
+	consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
+	producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
+	waitCount(t, "OUT", 1, streamMsgs(t, js, "OUT"))
+
+	checkAttrs(t, consumer, map[string]any{
+		"messaging.destination.name":      "in.1",
+		"messaging.destination.template":  "in.>",
+		"messaging.nats.js.stream":        "IN",
+		"messaging.nats.js.consumer.name": "d-r",
+		"messaging.consumer.group.name":   "d-r",
+		"bridge.jetstream.sequence":       1,
+		"bridge.jetstream.delivered":      1,
+		"bridge.outcome":                  "processed",
+	})
+	checkAttrs(t, producer, map[string]any{"messaging.destination.name": "out.1", "messaging.message.id": "IN:1:0"})
+	if consumer.SpanContext.TraceID().String() != upTrace {
+		t.Errorf("consumer span in trace %s, want %s", consumer.SpanContext.TraceID(), upTrace)
+	}
+	st, err := js.Stream(t.Context(), "OUT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.GetMsg(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := carried(t, raw.Header)
+	if sc.TraceID().String() != upTrace || sc.SpanID() != producer.SpanContext.SpanID() {
+		t.Errorf("stored output carries %s/%s, want %s/%s", sc.TraceID(), sc.SpanID(), upTrace, producer.SpanContext.SpanID())
+	}
+	if raw.Header.Get(jetstream.MsgIDHeader) != "IN:1:0" {
+		t.Errorf("stored output headers %v", raw.Header)
+	}
+	consumerIdle(t, js, "d-r")
+	if err := ends.check(2); err != nil {
+		t.Error(err)
+	}
+}
+
+// endCounter is a tracer provider that counts how often each of its spans
+// is ended: the SDK ignores a second End, so only a wrapper can tell.
+type endCounter struct {
+	embedded.TracerProvider
+	tp   trace.TracerProvider
+	mu   sync.Mutex
+	ends map[trace.SpanID]int
+}
+
+func countEnds(tp trace.TracerProvider) *endCounter {
+	return &endCounter{tp: tp, ends: map[trace.SpanID]int{}}
+}
+
+func (c *endCounter) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return &countingTracer{tr: c.tp.Tracer(name, opts...), c: c}
+}
+
+// check reports spans ended more than once, and whether n were ended.
+func (c *endCounter) check(n int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, k := range c.ends {
+		if k != 1 {
+			return fmt.Errorf("span %s ended %d times", id, k)
+		}
+	}
+	if len(c.ends) != n {
+		return fmt.Errorf("%d spans ended, want %d", len(c.ends), n)
+	}
+	return nil
+}
+
+type countingTracer struct {
+	embedded.Tracer
+	tr trace.Tracer
+	c  *endCounter
+}
+
+func (t *countingTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	ctx, sp := t.tr.Start(ctx, name, opts...)
+	cs := &countingSpan{Span: sp, c: t.c}
+	return trace.ContextWithSpan(ctx, cs), cs
+}
+
+type countingSpan struct {
+	trace.Span
+	c *endCounter
+}
+
+func (s *countingSpan) End(opts ...trace.SpanEndOption) {
+	s.c.mu.Lock()
+	s.c.ends[s.SpanContext().SpanID()]++
+	s.c.mu.Unlock()
+	s.Span.End(opts...)
+}

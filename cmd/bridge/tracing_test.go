@@ -1,0 +1,254 @@
+package main_test
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/natsbridge/bridge/internal/natstest"
+)
+
+// otlpReceiver is an OTLP receiver on loopback, over HTTP or gRPC, that
+// keeps the spans it is sent.
+type otlpReceiver struct {
+	url string
+	mu  sync.Mutex
+	got []*tracepb.ResourceSpans
+}
+
+func (r *otlpReceiver) add(req *coltrace.ExportTraceServiceRequest) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, req.GetResourceSpans()...)
+}
+
+// span is a received span with its resource's service name.
+type span struct {
+	service string
+	scope   string
+	*tracepb.Span
+}
+
+func (r *otlpReceiver) spans() []span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []span
+	for _, rs := range r.got {
+		service := ""
+		for _, kv := range rs.GetResource().GetAttributes() {
+			if kv.GetKey() == "service.name" {
+				service = kv.GetValue().GetStringValue()
+			}
+		}
+		for _, ss := range rs.GetScopeSpans() {
+			for _, s := range ss.GetSpans() {
+				out = append(out, span{service, ss.GetScope().GetName(), s})
+			}
+		}
+	}
+	return out
+}
+
+// startHTTPReceiver serves OTLP/HTTP with protobuf bodies at /v1/traces.
+func startHTTPReceiver(t *testing.T) *otlpReceiver {
+	r := &otlpReceiver{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		var msg coltrace.ExportTraceServiceRequest
+		if err == nil {
+			err = proto.Unmarshal(body, &msg)
+		}
+		if err != nil || req.Header.Get("Content-Type") != "application/x-protobuf" {
+			http.Error(w, fmt.Sprintf("bad request (%s): %v", req.Header.Get("Content-Type"), err), http.StatusBadRequest)
+			return
+		}
+		r.add(&msg)
+		resp, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(resp)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	r.url = "http://" + ln.Addr().String()
+	return r
+}
+
+type grpcTraces struct {
+	coltrace.UnimplementedTraceServiceServer
+	r *otlpReceiver
+}
+
+func (g grpcTraces) Export(_ context.Context, req *coltrace.ExportTraceServiceRequest) (*coltrace.ExportTraceServiceResponse, error) {
+	g.r.add(req)
+	return &coltrace.ExportTraceServiceResponse{}, nil
+}
+
+// startGRPCReceiver serves the OTLP trace service over gRPC.
+func startGRPCReceiver(t *testing.T) *otlpReceiver {
+	r := &otlpReceiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	coltrace.RegisterTraceServiceServer(srv, grpcTraces{r: r})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-done
+	})
+	r.url = "http://" + ln.Addr().String()
+	return r
+}
+
+// TestTracingOTLP runs the binary with tracing on, against a receiver of
+// each OTLP protocol: the spans of a message that crossed it arrive, in
+// the trace the message came with, by the time it has exited.
+func TestTracingOTLP(t *testing.T) {
+	const (
+		upTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+		upSpan  = "00f067aa0ba902b7"
+	)
+	for _, protocol := range []string{"http/protobuf", "grpc"} {
+		t.Run(protocol, func(t *testing.T) {
+			rcv := startHTTPReceiver
+			if protocol == "grpc" {
+				rcv = startGRPCReceiver
+			}
+			r := rcv(t)
+			s := natstest.Start(t, nil)
+			nc := natstest.Connect(t, s)
+			p := startBridge(t,
+				"NATS_URL="+s.ClientURL(),
+				"BRIDGE_ROUTE_0_NAME=traced",
+				"BRIDGE_ROUTE_0_IN=t.in",
+				"BRIDGE_ROUTE_0_OUT=t.out",
+				"OTEL_EXPORTER_OTLP_ENDPOINT="+r.url,
+				"OTEL_EXPORTER_OTLP_PROTOCOL="+protocol,
+				"OTEL_SERVICE_NAME=bridge-e2e",
+				"OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+				"OTEL_TRACES_SAMPLER_ARG=0",
+			)
+			out := subscribe(t, nc, "t.out")
+			in := nats.NewMsg("t.in")
+			in.Header.Set("Traceparent", "00-"+upTrace+"-"+upSpan+"-01") // sampled upstream
+			if err := nc.PublishMsg(in); err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.Publish("t.in", []byte("root")); err != nil { // ratio 0: not sampled
+				t.Fatal(err)
+			}
+			msgs := out.wait(t, 2)
+			if code := p.terminate(t); code != 0 {
+				t.Fatalf("exit code %d", code)
+			}
+
+			// The spans were exported on shutdown at the latest.
+			spans := r.spans()
+			if len(spans) != 2 {
+				t.Fatalf("%d spans received, want the consumer and producer spans of the sampled message: %v", len(spans), spans)
+			}
+			byKind := map[tracepb.Span_SpanKind]span{}
+			for _, sp := range spans {
+				byKind[sp.GetKind()] = sp
+				if sp.service != "bridge-e2e" || sp.scope != "github.com/natsbridge/bridge" {
+					t.Errorf("span %q of service %q, scope %q", sp.GetName(), sp.service, sp.scope)
+				}
+				if hex.EncodeToString(sp.GetTraceId()) != upTrace {
+					t.Errorf("span %q in trace %x, want %s", sp.GetName(), sp.GetTraceId(), upTrace)
+				}
+			}
+			consumer, producer := byKind[tracepb.Span_SPAN_KIND_CONSUMER], byKind[tracepb.Span_SPAN_KIND_PRODUCER]
+			if consumer.Span == nil || producer.Span == nil {
+				t.Fatalf("spans %v, want a consumer and a producer", spans)
+			}
+			if consumer.GetName() != "process t.in" || hex.EncodeToString(consumer.GetParentSpanId()) != upSpan {
+				t.Errorf("consumer span %q under %x, want process t.in under %s", consumer.GetName(), consumer.GetParentSpanId(), upSpan)
+			}
+			if producer.GetName() != "publish t.out" || string(producer.GetParentSpanId()) != string(consumer.GetSpanId()) {
+				t.Errorf("producer span %q under %x, want publish t.out under %x", producer.GetName(), producer.GetParentSpanId(), consumer.GetSpanId())
+			}
+			var route string
+			for _, kv := range consumer.GetAttributes() {
+				if kv.GetKey() == "bridge.route" {
+					route = kv.GetValue().GetStringValue()
+				}
+			}
+			if route != "traced" {
+				t.Errorf("consumer span's bridge.route %q", route)
+			}
+
+			for _, m := range msgs {
+				tp := m.Header.Get("traceparent")
+				if m.Header.Get("Traceparent") != "" || len(tp) != 55 {
+					t.Fatalf("output %q headers %v, want a traceparent in lower case only", m.Data, m.Header)
+				}
+				if string(m.Data) == "root" {
+					if !strings.HasSuffix(tp, "-00") {
+						t.Errorf("the unsampled output carries %s, want flags 00", tp)
+					}
+					continue
+				}
+				want := "00-" + upTrace + "-" + hex.EncodeToString(producer.GetSpanId()) + "-01"
+				if tp != want {
+					t.Errorf("output traceparent %s, want %s", tp, want)
+				}
+			}
+		})
+	}
+}
+
+func TestTracingCheck(t *testing.T) {
+	for _, test := range []struct {
+		environ []string
+		want    string
+	}{
+		{nil, "tracing: off\n"},
+		{[]string{"OTEL_SDK_DISABLED=true", "OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4317"}, "tracing: off\n"},
+		{
+			[]string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.01"},
+			"tracing: OTLP grpc to http://c:4317, sampler parentbased_traceidratio 0.01\n",
+		},
+		{[]string{"OTEL_TRACES_EXPORTER=otlp"}, "tracing: OTLP http/protobuf to http://localhost:4318/v1/traces, sampler parentbased_always_on\n"},
+	} {
+		r := bridge(t, test.environ, "-check")
+		if r.code != 0 || !strings.Contains(r.stdout, test.want) {
+			t.Errorf("%v: exit %d, stdout lacks %q:\n%s%s", test.environ, r.code, test.want, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestTracingBadConfiguration(t *testing.T) {
+	r := bridge(t, []string{"OTEL_EXPORTER_OTLP_PROTOCOL=http/json", "OTEL_TRACES_SAMPLER=traceidratio", "OTEL_TRACES_SAMPLER_ARG=2"})
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"(2 problems)", "\nOTEL_EXPORTER_OTLP_PROTOCOL: http/json is not supported", "\nOTEL_TRACES_SAMPLER_ARG: invalid ratio"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
