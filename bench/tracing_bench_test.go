@@ -12,9 +12,10 @@ import (
 
 // BenchmarkBridgePassthroughTraced is BenchmarkBridgePassthrough with
 // tracing on, as cmd/bridge sets it up for OTEL_TRACES_SAMPLER=
-// parentbased_traceidratio and OTEL_TRACES_SAMPLER_ARG=0.01: every input
-// gets a span and every output a traceparent, one input in a hundred is
-// recorded, and the spans go to an exporter that discards them.
+// parentbased_traceidratio and OTEL_TRACES_SAMPLER_ARG=0.01: the bridge
+// starts a trace for one input in a hundred of those without trace
+// context (all of them here), whose spans are recorded and go to an
+// exporter that discards them; the others go on untouched.
 func BenchmarkBridgePassthroughTraced(b *testing.B) {
 	benchSystem(b, tracedSystem(0.01), []byte("x"), 128)
 }
@@ -33,13 +34,13 @@ func BenchmarkBridgeJQTraced(b *testing.B) {
 func tracedSystem(ratio float64, p ...*jq.Program) system {
 	return func(b *testing.B, url, in, out string) func() {
 		tp := sdktrace.NewTracerProvider(
-			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
+			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
 			sdktrace.WithBatcher(discard{}))
 		rc := bridge.RouteConfig{Name: "bench", In: in, Out: out, PendingMsgs: 1 << 24, PendingBytes: 1 << 30}
 		if len(p) > 0 {
 			rc.Process = p[0].Process
 		}
-		stop := runBridge(b, url, rc, true, bridge.WithTracerProvider(tp))
+		stop := runBridge(b, url, rc, true, bridge.WithTracerProvider(tp), bridge.WithRootSampling(ratio))
 		return func() {
 			stop()
 			if err := tp.Shutdown(context.Background()); err != nil {

@@ -83,6 +83,7 @@ type Bridge struct {
 	log             *slog.Logger
 	shutdownTimeout time.Duration
 	tracer          trace.Tracer // nil: no tracing
+	roots           float64      // the fraction of new traces started
 	started         chan struct{}
 
 	mu      sync.Mutex
@@ -103,6 +104,7 @@ func New(nc *nats.Conn, routes []RouteConfig, opts ...Option) (*Bridge, error) {
 		log:             slog.New(slog.DiscardHandler),
 		shutdownTimeout: DefaultShutdownTimeout,
 		started:         make(chan struct{}),
+		roots:           1,
 	}
 	for _, opt := range opts {
 		if err := opt(b); err != nil {
@@ -131,7 +133,7 @@ func New(nc *nats.Conn, routes []RouteConfig, opts ...Option) (*Bridge, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.tracing = newTracing(b.tracer, rc)
+		r.tracing = newTracing(b.tracer, b.roots, rc)
 		b.routes = append(b.routes, r)
 		used[rc.InConn], used[rc.OutConn] = true, true
 	}

@@ -110,7 +110,7 @@ func (d *deadLetters) publish(in *input, cause error) error {
 		h.Set(HeaderDelivered, strconv.FormatUint(dl.delivered, 10))
 		h.Set(jetstream.MsgIDHeader, "dlq:"+msgID(r.cfg.Stream, dl.seq, 0))
 	}
-	if r.tracing != nil {
+	if r.tracing != nil && in.traceCtx != nil {
 		inject(in.traceCtx, artifact.Metadata(h))
 	}
 	// Not the reply subject: a requester waits for an answer, not for its

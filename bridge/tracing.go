@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -33,6 +35,26 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 		if _, off := tr.(noop.Tracer); !off {
 			b.tracer = tr
 		}
+		return nil
+	}
+}
+
+// WithRootSampling has the routes trace only this fraction, from 0 to 1,
+// of the inputs that arrive without trace context, chosen at random: the
+// others start no span and are published with no trace context, as they
+// came, at no cost. Inputs that carry trace context are traced whatever the
+// fraction, and the tracer provider's sampler decides for them. Defaults to
+// 1: every input gets a span, and the sampler alone decides. A program that
+// samples a fraction of new traces sets both, and gives its sampler only
+// the inputs with trace context to decide on (cmd/bridge does, for the
+// traceidratio samplers): tracing then costs little more than the traced
+// fraction.
+func WithRootSampling(fraction float64) Option {
+	return func(b *Bridge) error {
+		if !(fraction >= 0 && fraction <= 1) {
+			return fmt.Errorf("%w: root sampling %v, want 0 to 1", ErrInvalidOption, fraction)
+		}
+		b.roots = fraction
 		return nil
 	}
 }
@@ -71,18 +93,20 @@ var propagator propagation.TraceContext
 // has none, and checks for nil only.
 type tracing struct {
 	tracer                 trace.Tracer
+	roots                  float64 // the fraction of new traces started
 	processName, pubName   string
 	processOpts, pubOpts   []trace.SpanStartOption
 	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
 }
 
-func newTracing(tr trace.Tracer, cfg RouteConfig) *tracing {
+func newTracing(tr trace.Tracer, roots float64, cfg RouteConfig) *tracing {
 	if tr == nil {
 		return nil
 	}
 	common := []attribute.KeyValue{attrSystem.String("nats"), attrRoute.String(cfg.Name)}
 	t := &tracing{
 		tracer:      tr,
+		roots:       roots,
 		processName: "process " + cfg.In,
 		pubName:     "publish " + cfg.Out,
 		processOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
@@ -107,6 +131,10 @@ func newTracing(tr trace.Tracer, cfg RouteConfig) *tracing {
 // headers, if any.
 func (t *tracing) begin(in *input) {
 	ctx := propagator.Extract(context.Background(), headerCarrier(in.a.Meta))
+	if t.roots < 1 && !trace.SpanContextFromContext(ctx).IsValid() && rand.Float64() >= t.roots {
+		in.traceCtx = nil // not traced: it goes on as it came
+		return
+	}
 	ctx, sp := t.tracer.Start(ctx, t.processName, t.processOpts...)
 	in.traceCtx = ctx
 	if !sp.IsRecording() {
@@ -128,6 +156,9 @@ func (t *tracing) begin(in *input) {
 // context, so that whoever receives it keeps to the sampling decision.
 func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) trace.Span {
 	ctx := in.traceCtx
+	if ctx == nil {
+		return nil
+	}
 	var sp trace.Span
 	if trace.SpanFromContext(ctx).IsRecording() {
 		ctx, sp = t.tracer.Start(ctx, t.pubName, t.pubOpts...)
@@ -164,6 +195,9 @@ func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) tra
 
 // end ends the consumer span of in with its outcome.
 func (t *tracing) end(in *input, o outcome) {
+	if in.traceCtx == nil {
+		return
+	}
 	sp := trace.SpanFromContext(in.traceCtx)
 	if sp.IsRecording() {
 		sp.SetAttributes(attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))

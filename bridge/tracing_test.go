@@ -463,3 +463,34 @@ func (s *countingSpan) End(opts ...trace.SpanEndOption) {
 	s.c.mu.Unlock()
 	s.Span.End(opts...)
 }
+
+// TestTracingRootSampling traces none of the inputs that come without trace
+// context (fraction 0), which go on with none, and still every input that
+// comes with one.
+func TestTracingRootSampling(t *testing.T) {
+	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.AlwaysSample()))
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	start(t, nc, []bridge.RouteConfig{{Name: "r", In: "in", Out: "out"}},
+		bridge.WithTracerProvider(tp), bridge.WithRootSampling(0))
+	got := collect(t, nc, "out")
+	for range 20 {
+		publish(t, nc, "in", "new", nil)
+	}
+	publish(t, nc, "in", "continued", nats.Header{"Traceparent": {upSampled}})
+	msgs := got.waitN(t, 21)
+	for _, m := range msgs[:20] {
+		if len(m.Header) != 0 {
+			t.Fatalf("an input without trace context went out with headers %v", m.Header)
+		}
+	}
+	if sc := carried(t, msgs[20].Header); !sc.IsValid() {
+		t.Fatalf("the continued trace was not carried on: %v", msgs[20].Header)
+	}
+	if spans := waitSpans(t, exp, trace.SpanKindConsumer, 1); len(spans) != 1 {
+		t.Fatalf("%d consumer spans, want the continued trace's only", len(spans))
+	}
+	if _, err := bridge.New(nc, nil, bridge.WithRootSampling(1.5)); !errors.Is(err, bridge.ErrInvalidOption) {
+		t.Errorf("fraction 1.5: %v", err)
+	}
+}

@@ -80,6 +80,7 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	opts := []bridge.Option{
 		bridge.WithLogger(logger),
 		bridge.WithTracerProvider(tp),
+		bridge.WithRootSampling(rootSampling(cfg.Tracing)),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
 		// The status page's recent failures come from here.
 		bridge.WithHooks(recordFailures(bridgemetrics.Hooks(m), st)),

@@ -77,7 +77,12 @@ func newTracerProvider(ctx context.Context, cfg config.TracingConfig, logger *sl
 	return tp, tp.Shutdown, nil
 }
 
-// sampler returns the sampler of cfg.Sampler, a name Load checked.
+// sampler returns the sampler of cfg.Sampler, a name Load checked, as it
+// runs beside the bridge's root sampling (rootSampling): of the inputs
+// without trace context the bridge itself picks the fraction that start a
+// trace, so that the others cost nothing, and the sampler samples those it
+// is given; it decides for the inputs with trace context as the standard
+// sampler of that name would.
 func sampler(cfg config.TracingConfig) sdktrace.Sampler {
 	switch cfg.Sampler {
 	case "always_on":
@@ -85,11 +90,36 @@ func sampler(cfg config.TracingConfig) sdktrace.Sampler {
 	case "always_off":
 		return sdktrace.NeverSample()
 	case "traceidratio":
-		return sdktrace.TraceIDRatioBased(cfg.Ratio())
+		return chosenRoots{sdktrace.TraceIDRatioBased(cfg.Ratio())}
 	case "parentbased_always_off":
 		return sdktrace.ParentBased(sdktrace.NeverSample())
-	case "parentbased_traceidratio":
-		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.Ratio()))
 	}
+	// parentbased_always_on, and parentbased_traceidratio, whose roots
+	// the bridge chose.
 	return sdktrace.ParentBased(sdktrace.AlwaysSample())
 }
+
+// rootSampling is the fraction of the inputs without trace context that the
+// bridge traces (bridge.WithRootSampling) under cfg.Sampler.
+func rootSampling(cfg config.TracingConfig) float64 {
+	switch cfg.Sampler {
+	case "always_off", "parentbased_always_off":
+		return 0
+	case "traceidratio", "parentbased_traceidratio":
+		return cfg.Ratio()
+	}
+	return 1
+}
+
+// chosenRoots samples every span without a parent (the bridge chose those)
+// and leaves the others to its Sampler.
+type chosenRoots struct{ sdktrace.Sampler }
+
+func (s chosenRoots) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	if !trace.SpanContextFromContext(p.ParentContext).IsValid() {
+		return sdktrace.AlwaysSample().ShouldSample(p)
+	}
+	return s.Sampler.ShouldSample(p)
+}
+
+func (s chosenRoots) Description() string { return "ChosenRoots{" + s.Sampler.Description() + "}" }
