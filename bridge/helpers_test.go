@@ -85,7 +85,7 @@ type running struct {
 }
 
 // start runs a bridge and waits until it is ready.
-func start(t *testing.T, nc *nats.Conn, routes []bridge.RouteConfig, opts ...bridge.Option) *running {
+func start(t testing.TB, nc *nats.Conn, routes []bridge.RouteConfig, opts ...bridge.Option) *running {
 	t.Helper()
 	b, err := bridge.New(nc, routes, opts...)
 	if err != nil {
