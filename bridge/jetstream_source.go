@@ -108,9 +108,11 @@ func (s *jsSource) onMsg(m jetstream.Msg) {
 	}
 	d.received = in.a.Created
 	s.flight.push(d)
-	if d.delivered > 2*uint64(s.r.cfg.MaxDeliver) {
+	if d.delivered > 2*uint64(s.r.cfg.MaxDeliver) && !s.r.cross {
 		// Delivered far more often than it failed: whatever happens to it
 		// does not let the bridge settle it (a crash, say). Stop trying.
+		// Not on a route between two systems, where an outage of the
+		// other one redelivers every message many times.
 		in.fail(ReasonMaxDeliver, fmt.Errorf("delivered %d times without being settled", d.delivered))
 	}
 	s.r.accept(in)
@@ -176,7 +178,11 @@ func (s *jsSource) handBack(in *input) {
 func (s *jsSource) redeliver(in *input, o outcome) (outcome, bool) {
 	d := in.js
 	retry, delay := retryable(o.reason, o.err)
-	last := d.delivered >= uint64(s.r.cfg.MaxDeliver) || o.reason == ReasonMaxDeliver
+	// A route between two systems does not give up on a message because
+	// the other system is down: that is no fault of the message, and
+	// nothing is acknowledged until it is back.
+	last := (d.delivered >= uint64(s.r.cfg.MaxDeliver) || o.reason == ReasonMaxDeliver) &&
+		!(o.reason == ReasonPublish && s.r.outputDown())
 	if retry && !last {
 		if delay <= 0 {
 			delay = nakDelay(d.delivered)

@@ -36,8 +36,9 @@ type route struct {
 	// msgIDs is set on JetStream routes whose outputs carry Nats-Msg-Id.
 	msgIDs bool
 	// cross is set on a route that publishes on another connection than
-	// it consumes on.
+	// it consumes on, out.
 	cross bool
+	out   *nats.Conn
 	// tracing is set on a route that traces its inputs.
 	tracing *tracing
 }
@@ -111,6 +112,7 @@ func newRoute(cfg RouteConfig, in, out side, hooks RouteHooks, log *slog.Logger)
 		log:     log.With("route", cfg.Name),
 		failLog: logLimiter{interval: 5 * time.Second},
 		cross:   in.name != out.name,
+		out:     out.nc,
 	}
 	if cfg.JetStream() {
 		r.msgIDs = !cfg.NoMsgID
@@ -267,6 +269,10 @@ func (r *route) chosenSubject(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// outputDown reports whether a route between two connections cannot reach
+// its output side: its failed publishes are not the messages' fault.
+func (r *route) outputDown() bool { return r.cross && !r.out.IsConnected() }
 
 // stats fills what the route holds.
 func (r *route) stats() RouteStats {

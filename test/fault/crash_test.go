@@ -67,6 +67,24 @@ func numbers(t *testing.T, msgs []storedMsg) []int {
 // out.> must have seen some outputs published twice, which only the
 // duplicate window kept out of OUT.
 func TestCrashRestart(t *testing.T) {
+	t.Parallel()
+	crashRestart(t, "crash", map[string]string{"BRIDGE_ROUTE_0_JQ": "."})
+}
+
+// TestCrashRestartMessageMode is TestCrashRestart with a program that
+// chooses each output's subject from the message (EMIT=message), leaving
+// the payload as it came: exactly once into the output stream as well.
+func TestCrashRestartMessageMode(t *testing.T) {
+	t.Parallel()
+	crashRestart(t, "crashmsg", map[string]string{
+		"BRIDGE_ROUTE_0_JQ":   `{subject: ("out.kind" + (.n % 3 | tostring)), headers: {"X-N": (.n | tostring)}}`,
+		"BRIDGE_ROUTE_0_EMIT": "message",
+	})
+}
+
+// crashRestart runs the flow of TestCrashRestart on a route called name
+// with the program settings of env.
+func crashRestart(t *testing.T, name string, env map[string]string) {
 	const n = 50_000
 	rng := rand.New(rand.NewPCG(seed(t), 0))
 	s := natstest.Start(t, nil)
@@ -78,14 +96,12 @@ func TestCrashRestart(t *testing.T) {
 	js.publishAll(t, n, numbered)
 	pubs := tapPublishes(t, natstest.Connect(t, s), "out.>")
 
-	env := bridgeEnv(s.ClientURL(), "crash", map[string]string{
-		"BRIDGE_ROUTE_0_JQ":       ".",
-		"BRIDGE_ROUTE_0_DLQ":      "dlq.crash",
-		"BRIDGE_ROUTE_0_ACK_WAIT": "2s",
-		"BRIDGE_ROUTE_0_TIMEOUT":  "1s",
-	})
+	env["BRIDGE_ROUTE_0_DLQ"] = "dlq." + name
+	env["BRIDGE_ROUTE_0_ACK_WAIT"] = "2s"
+	env["BRIDGE_ROUTE_0_TIMEOUT"] = "1s"
+	env = bridgeEnv(s.ClientURL(), name, env)
 	start := time.Now()
-	p := startBridge(t, "crash-0", env)
+	p := startBridge(t, name+"-0", env)
 	// Kill somewhere around 10%, 35% and 60% of the way.
 	restarts := 0
 	for _, at := range []float64{0.05, 0.30, 0.55} {
@@ -94,17 +110,17 @@ func TestCrashRestart(t *testing.T) {
 		p.kill()
 		got, _ := streamMsgs(js, "OUT")
 		restarts++
-		held := ackPending(t, js, "IN", "bridge-crash")
+		held := ackPending(t, js, "IN", "bridge-"+name)
 		t.Logf("SIGKILL %d at %d messages in OUT (target %d), %d deliveries unacknowledged, %v in",
 			restarts, got, target, held, time.Since(start).Round(time.Millisecond))
 		if held == 0 {
 			t.Fatalf("SIGKILL %d hit nothing in flight: the bridge held no unacknowledged delivery", restarts)
 		}
-		p = startBridge(t, fmt.Sprintf("crash-%d", restarts), env)
+		p = startBridge(t, fmt.Sprintf("%s-%d", name, restarts), env)
 	}
 	waitMsgs(t, js, "OUT", n, 2*time.Minute)
-	waitIdle(t, js, "IN", "bridge-crash", time.Minute)
-	redelivered := redeliveries(t, js, "IN", "bridge-crash", n)
+	waitIdle(t, js, "IN", "bridge-"+name, time.Minute)
+	redelivered := redeliveries(t, js, "IN", "bridge-"+name, n)
 	p.stop(t, 15*time.Second)
 	t.Logf("flow finished %v after the first start", time.Since(start).Round(time.Millisecond))
 
