@@ -20,7 +20,7 @@ import (
 // consistency) and has the services of the stack.
 func TestComposeServices(t *testing.T) {
 	p := loadCompose(t)
-	for _, name := range []string{"nats", "bridge", "prometheus", "grafana"} {
+	for _, name := range []string{"nats", "nats-edge", "bridge", "prometheus", "grafana"} {
 		s := service(t, p, name)
 		if len(s.Profiles) > 0 {
 			t.Errorf("service %s has profiles %v: `docker compose up` would not start it", name, s.Profiles)
@@ -77,6 +77,35 @@ func TestComposeBridgeEnvironment(t *testing.T) {
 		{"has a jq route with a dead-letter subject", func(t *testing.T, cfg *config.Config) {
 			if !slices.ContainsFunc(cfg.Routes, func(r config.Route) bool { return r.JQ != "" && r.DLQ != "" }) {
 				t.Errorf("no route with both JQ and DLQ: %v", cfg.Routes)
+			}
+		}},
+		{"bridges the edge system into the main one", func(t *testing.T, cfg *config.Config) {
+			edge, ok := cfg.Conn(edgeConn)
+			if !ok {
+				t.Fatalf("no connection named %s (BRIDGE_CONN_<k>_NAME): %v", edgeConn, cfg.Conns)
+			}
+			servers := edge.URL.Servers()
+			if len(servers) != 1 {
+				t.Fatalf("connection %s has %d servers, want 1 (the nats-edge service)", edgeConn, len(servers))
+			}
+			u, err := url.Parse(servers[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Hostname() != "nats-edge" || u.Port() != "4222" {
+				t.Errorf("connection %s: URL %s, want the nats-edge service on port 4222", edgeConn, servers[0])
+			}
+			// The bridge presents the token the edge server requires.
+			if want := serverToken(t, service(t, p, "nats-edge")); edge.Token.Reveal() != want || want == "" {
+				t.Errorf("connection %s: token %q, the nats-edge server requires %q (--auth)", edgeConn, edge.Token.Reveal(), want)
+			}
+			if !slices.Contains(cfg.UsedConns(), edgeConn) || len(cfg.UnusedConns()) > 0 {
+				t.Errorf("used connections %v, unused %v: want %s used, none unused", cfg.UsedConns(), cfg.UnusedConns(), edgeConn)
+			}
+			if !slices.ContainsFunc(cfg.Routes, func(r config.Route) bool {
+				return r.InConn == edgeConn && r.OutConn == config.DefaultConn
+			}) {
+				t.Errorf("no route from %s to %s: %v", edgeConn, config.DefaultConn, cfg.Routes)
 			}
 		}},
 		{"routes use queue groups", func(t *testing.T, cfg *config.Config) {
@@ -142,14 +171,16 @@ func TestComposeBridgeService(t *testing.T) {
 				t.Errorf("expose = %v, want the port of BRIDGE_METRICS_ADDR, %s", bridge.Expose, metricsPort)
 			}
 		}},
-		{"waits for a healthy nats", func(t *testing.T) {
-			dep, ok := bridge.DependsOn["nats"]
-			if !ok || dep.Condition != types.ServiceConditionHealthy {
-				t.Errorf("depends_on nats = %+v, want condition %s", dep, types.ServiceConditionHealthy)
-			}
-			nats := service(t, p, "nats")
-			if nats.HealthCheck == nil || nats.HealthCheck.Disable || len(nats.HealthCheck.Test) == 0 {
-				t.Error("the nats service has no healthcheck")
+		{"waits for healthy NATS servers", func(t *testing.T) {
+			for _, name := range natsServices {
+				dep, ok := bridge.DependsOn[name]
+				if !ok || dep.Condition != types.ServiceConditionHealthy {
+					t.Errorf("depends_on %s = %+v, want condition %s", name, dep, types.ServiceConditionHealthy)
+				}
+				nats := service(t, p, name)
+				if nats.HealthCheck == nil || nats.HealthCheck.Disable || len(nats.HealthCheck.Test) == 0 {
+					t.Errorf("the %s service has no healthcheck", name)
+				}
 			}
 		}},
 		{"has time to drain on stop", func(t *testing.T) {
@@ -167,10 +198,33 @@ func TestComposeBridgeService(t *testing.T) {
 	}
 }
 
-// TestComposeNATSService checks that NATS runs with JetStream and exposes
-// its monitoring port, which its healthcheck uses.
+// natsServices are the NATS servers of the stack: the main system and the
+// edge.
+var natsServices = []string{"nats", "nats-edge"}
+
+// edgeConn is the name of the bridge's connection to nats-edge.
+const edgeConn = "edge"
+
+// serverToken returns the token a nats-server service requires (--auth).
+func serverToken(t *testing.T, s types.ServiceConfig) string {
+	t.Helper()
+	i := slices.Index(s.Command, "--auth")
+	if i < 0 || i+1 >= len(s.Command) {
+		t.Fatalf("service %s: no --auth <token> in %q", s.Name, s.Command)
+	}
+	return s.Command[i+1]
+}
+
+// TestComposeNATSService checks that each NATS server runs with JetStream
+// and exposes its monitoring port, which its healthcheck uses.
 func TestComposeNATSService(t *testing.T) {
-	nats := service(t, loadCompose(t), "nats")
+	p := loadCompose(t)
+	for _, name := range natsServices {
+		t.Run(name, func(t *testing.T) { checkNATSService(t, service(t, p, name)) })
+	}
+}
+
+func checkNATSService(t *testing.T, nats types.ServiceConfig) {
 	args := strings.Join(nats.Command, " ")
 	for _, want := range []string{"-js", "-m 8222"} {
 		if !strings.Contains(" "+args+" ", " "+want+" ") {

@@ -26,7 +26,8 @@ import (
 )
 
 // TestPrometheusEndToEnd runs the bridge binary with the compose stack's
-// routes under traffic, scraped by a real Prometheus server (Debian's
+// routes and connections (a second server stands for nats-edge) under
+// traffic, scraped by a real Prometheus server (Debian's
 // prometheus package) on loopback, then evaluates every expression of the
 // dashboards and alert rules through Prometheus' HTTP API: each must parse,
 // and every dashboard panel and variable must return data.
@@ -57,11 +58,28 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "E2E", Subjects: []string{"e2e.js.in"}, Storage: jetstream.MemoryStorage}); err != nil {
 		t.Fatal(err)
 	}
+	// The edge system, with the token the compose file gives nats-edge;
+	// the bridge's connection to it goes to this server instead.
+	project := loadCompose(t)
+	eo := natstest.Options(t)
+	eo.Authorization = serverToken(t, service(t, project, "nats-edge"))
+	edge := natstest.Start(t, eo)
+	ncEdge := natstest.Connect(t, edge, nats.Token(eo.Authorization))
+	edgeURL := ""
+	for _, c := range loadBridgeConfig(t, project).Conns {
+		if c.Name == edgeConn {
+			edgeURL = fmt.Sprintf("BRIDGE_CONN_%d_URL", c.Index)
+		}
+	}
+	if edgeURL == "" {
+		t.Fatalf("the bridge service has no connection %s", edgeConn)
+	}
+
 	metricsAddr := freeAddr(t)
-	env := environ(t, service(t, loadCompose(t), "bridge"))
+	env := environ(t, service(t, project, "bridge"))
 	n := routeCount(env)
-	env = append(withoutVars(env, "NATS_URL", "BRIDGE_METRICS_ADDR"),
-		"NATS_URL="+s.ClientURL(), "BRIDGE_METRICS_ADDR="+metricsAddr, "PATH="+os.Getenv("PATH"),
+	env = append(withoutVars(env, "NATS_URL", edgeURL, "BRIDGE_METRICS_ADDR"),
+		"NATS_URL="+s.ClientURL(), edgeURL+"="+edge.ClientURL(), "BRIDGE_METRICS_ADDR="+metricsAddr, "PATH="+os.Getenv("PATH"),
 		fmt.Sprintf("BRIDGE_ROUTE_%d_NAME=e2e-js", n), fmt.Sprintf("BRIDGE_ROUTE_%d_IN=e2e.js.in", n),
 		fmt.Sprintf("BRIDGE_ROUTE_%d_OUT=e2e.js.out", n), fmt.Sprintf("BRIDGE_ROUTE_%d_STREAM=E2E", n))
 	startProcess(t, "bridge", buildBridge(t), env)
@@ -94,7 +112,7 @@ scrape_configs:
 	// the test ends.
 	ctx, stop := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	wg.Go(func() { traffic(ctx, nc) })
+	wg.Go(func() { traffic(ctx, nc, ncEdge) })
 	t.Cleanup(func() { stop(); wg.Wait() })
 
 	api := "http://" + promAddr + "/api/v1/query"
@@ -106,6 +124,18 @@ scrape_configs:
 		}
 		if len(r) == 0 {
 			return errors.New("no traffic in Prometheus yet")
+		}
+		return nil
+	})
+
+	// The edge route carries the edge's traffic into the main system.
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		r, err := query(api, `bridge_messages_out_total{route="edge-telemetry"} > 0 and on() bridge_nats_connected{connection="edge"} == 1`)
+		if err != nil {
+			return err
+		}
+		if len(r) == 0 {
+			return errors.New("no output of the edge-telemetry route in Prometheus yet")
 		}
 		return nil
 	})
@@ -130,8 +160,9 @@ scrape_configs:
 	}
 }
 
-// traffic publishes to every route of the test at a modest rate.
-func traffic(ctx context.Context, nc *nats.Conn) {
+// traffic publishes to every route of the test at a modest rate: on the
+// main system through nc, on the edge through edge.
+func traffic(ctx context.Context, nc, edge *nats.Conn) {
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; ; i++ {
@@ -147,6 +178,7 @@ func traffic(ctx context.Context, nc *nats.Conn) {
 		}
 		_ = nc.Publish("events.raw."+strconv.Itoa(i%4), []byte(payload))
 		_ = nc.Publish("e2e.js.in", []byte(`{"id":1}`))
+		_ = edge.Publish("telemetry.site"+strconv.Itoa(i%2), []byte(`{"temp":21}`))
 	}
 }
 

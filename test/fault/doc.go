@@ -26,6 +26,13 @@
 //   - TestCredentials: user/password, token, nkey, creds (JWT), TLS and
 //     mutual TLS against servers configured for them; a refused credential
 //     keeps the bridge not ready and retrying until the server accepts it.
+//   - TestCrossSystem*: routes between two servers with different
+//     credentials (user/password, token): core messages; 50,000 JetStream
+//     messages through 3 SIGKILLs and a restart of the output side
+//     (exactly once); the output side down for 10 s under load (JetStream:
+//     nothing acknowledged, nothing lost; core: every input accounted for,
+//     the failed ones dead-lettered on the input side); request-reply with
+//     50 concurrent requesters; /readyz naming the connection that is down.
 //   - TestProducerExpectationHeaders, TestDeadLetterRefusedAtLastDelivery:
 //     a message stored with Nats-Expected-Stream, and a dead letter the DLQ
 //     refuses for a while, are not lost.
