@@ -140,6 +140,15 @@ func crashRestart(t *testing.T, name string, env map[string]string) {
 	if redelivered == 0 {
 		t.Errorf("no redelivery after %d kills: the restarts exercised nothing", restarts)
 	}
+	if env["BRIDGE_ROUTE_0_EMIT"] == "message" {
+		for _, m := range msgs {
+			var v struct{ N int }
+			_ = json.Unmarshal(m.Data, &v)
+			if want := fmt.Sprintf("out.kind%d", v.N%3); m.Subject != want || m.Header.Get("X-N") != strconv.Itoa(v.N) {
+				t.Fatalf("message %d stored on %s with X-N %q, want %s and %d", v.N, m.Subject, m.Header.Get("X-N"), want, v.N)
+			}
+		}
+	}
 	if missing := pubs.withoutID(); missing != 0 {
 		t.Errorf("%d outputs published without a Nats-Msg-Id", missing)
 	}

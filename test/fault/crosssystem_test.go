@@ -680,3 +680,39 @@ func waitAccounted(t *testing.T, p *bridgeProc, route string, more func(routeAcc
 	})
 	return a
 }
+
+// TestCrossSystemOutageOutlastsMaxDeliver keeps the output side down for
+// longer than MAX_DELIVER deliveries last, then kills the bridge (the
+// outputs in its reconnect buffer go with it): nothing was the messages'
+// fault, so none was given up, and a new bridge carries every one over.
+func TestCrossSystemOutageOutlastsMaxDeliver(t *testing.T) {
+	t.Parallel()
+	const n = 100
+	s := startTwoSystems(t)
+	createStream(t, s.jsEdge, jetstream.StreamConfig{Name: "IN", Subjects: []string{"in.>"}})
+	createStream(t, s.jsCentral, jetstream.StreamConfig{Name: "OUT", Subjects: []string{"out.>"}})
+	env := s.env(jsRoute(0, "js", map[string]string{"MAX_DELIVER": "3"}))
+	p := startBridge(t, "outage", env)
+	p.waitReady(t, 30*time.Second)
+	s.stopCentral()
+	s.jsEdge.publishAll(t, n, func(i int) *nats.Msg { m := numbered(i); m.Subject = "in.0"; return m })
+	// Every message fails more often than MAX_DELIVER allows.
+	natstest.WaitFor(t, 2*time.Minute, func() error {
+		pub, _, err := p.metric("bridge_messages_failed_total", `reason="publish"`)
+		if err != nil || pub < 4*n {
+			return fmt.Errorf("%w: %v publishes failed", natstest.ErrTest, pub)
+		}
+		return nil
+	})
+	if md, _, err := p.metric("bridge_messages_failed_total", `reason="max_deliver"`); err != nil || md != 0 {
+		t.Fatalf("%v messages given up as max_deliver (err %v) while the output side was down", md, err)
+	}
+	p.kill()
+	s.startCentral(t)
+	p = startBridge(t, "outage-2", env)
+	p.waitReady(t, 30*time.Second)
+	waitIdle(t, s.jsEdge, "IN", "bridge-js", time.Minute)
+	if got, _ := streamMsgs(s.jsCentral, "OUT"); got != n {
+		t.Errorf("OUT holds %d of %d messages", got, n)
+	}
+}
