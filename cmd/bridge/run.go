@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/natsbridge/bridge/bridge"
@@ -39,24 +40,12 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		url = srv.ClientURL()
 		logger.Info("embedded NATS server started", "url", url, "store", cfg.Embedded.Store)
 	}
-
 	// The metrics exist before the connection, so that its first connect
 	// handler is counted.
-	var (
-		reg *prometheus.Registry
-		m   *metrics.Metrics // nil: no metrics, no hooks
-		st  *status.Status   // nil: no status page
-	)
-	if cfg.Service.MetricsAddr != "" {
-		var err error
-		if reg, m, err = newMetrics(versionString()); err != nil {
-			return err
-		}
-		if st, err = status.New(reg, statusRoutes(cfg)); err != nil {
-			return err
-		}
+	reg, m, st, err := observability(cfg)
+	if err != nil {
+		return err
 	}
-
 	tp, stopTracing, err := newTracerProvider(ctx, cfg.Tracing, logger)
 	if err != nil {
 		return err
@@ -69,14 +58,61 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			logger.Warn("tracing: exporting the last spans", "err", err)
 		}
 	}()
-
 	cs, err := openConns(cfg, url, logger, m)
 	if err != nil {
 		return err
 	}
 	defer cs.close()
-	nc := cs.byName[config.DefaultConn]
+	b, err := newBridge(cfg, cs, logger, m, st, tp)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		if err := reg.Register(bridgemetrics.NewStatsCollector(b)); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	if cfg.Demo {
+		logDemo(logger, url)
+	}
 
+	g, gctx := errgroup.WithContext(ctx)
+	stopHTTP, err := serveHTTP(ctx, g, cfg.Service.MetricsAddr, func() http.Handler { return httpHandler(reg, b, cs, st) }, st, logger)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error {
+		// The HTTP server keeps answering (readyz: 503 while draining)
+		// until the bridge has finished.
+		defer stopHTTP()
+		return b.Run(gctx)
+	})
+	err = g.Wait()
+	if err == nil {
+		cs.flush(5*time.Second, logger)
+	}
+	return err
+}
+
+// observability makes the registry, the metrics and the status page, or
+// none of them when the HTTP server is off.
+func observability(cfg *config.Config) (*prometheus.Registry, *metrics.Metrics, *status.Status, error) {
+	if cfg.Service.MetricsAddr == "" {
+		return nil, nil, nil, nil
+	}
+	reg, m, err := newMetrics(versionString())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := status.New(reg, statusRoutes(cfg))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return reg, m, st, nil
+}
+
+// newBridge makes the bridge of cfg's routes over the connections cs.
+func newBridge(cfg *config.Config, cs *conns, logger *slog.Logger, m *metrics.Metrics, st *status.Status, tp trace.TracerProvider) (*bridge.Bridge, error) {
 	opts := []bridge.Option{
 		bridge.WithLogger(logger),
 		bridge.WithTracerProvider(tp),
@@ -91,54 +127,35 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			opts = append(opts, bridge.WithConn(name, c))
 		}
 	}
-	b, err := bridge.New(nc, routeConfigs(cfg), opts...)
-	if err != nil {
-		return err
-	}
-	if reg != nil {
-		if err := reg.Register(bridgemetrics.NewStatsCollector(b)); err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
-	}
-	if cfg.Demo {
-		logDemo(logger, url)
-	}
+	return bridge.New(cs.byName[config.DefaultConn], routeConfigs(cfg), opts...)
+}
 
-	g, gctx := errgroup.WithContext(ctx)
-	stopHTTP := func() {}
-	if addr := cfg.Service.MetricsAddr; addr != "" {
-		srv := &http.Server{Handler: httpHandler(reg, b, cs, st), ReadHeaderTimeout: 5 * time.Second}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("BRIDGE_METRICS_ADDR: %w", err)
-		}
-		logger.Info("serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
-		logger.Info("status page at http://" + ln.Addr().String() + "/")
-		st.Start()
-		g.Go(func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("metrics server: %w", err)
-			}
-			return nil
-		})
-		stopHTTP = func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-			st.Stop()
-		}
+// serveHTTP serves the handler h makes on addr in g, unless addr is empty,
+// and returns the function that stops it and the status page's sampler.
+func serveHTTP(ctx context.Context, g *errgroup.Group, addr string, h func() http.Handler, st *status.Status, logger *slog.Logger) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
 	}
+	srv := &http.Server{Handler: h(), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("BRIDGE_METRICS_ADDR: %w", err)
+	}
+	logger.Info("serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
+	logger.Info("status page at http://" + ln.Addr().String() + "/")
+	st.Start()
 	g.Go(func() error {
-		// The HTTP server keeps answering (readyz: 503 while draining)
-		// until the bridge has finished.
-		defer stopHTTP()
-		return b.Run(gctx)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics server: %w", err)
+		}
+		return nil
 	})
-	err = g.Wait()
-	if err == nil {
-		cs.flush(5*time.Second, logger)
-	}
-	return err
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		st.Stop()
+	}, nil
 }
 
 // routeConfigs returns the configuration's routes as the bridge runs them.
