@@ -33,7 +33,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	goleak.VerifyTestMain(m,
-		goleak.Cleanup(func(int) { _ = os.RemoveAll(dir) }),
+		// The cleanup takes the place of goleak's os.Exit: it must exit
+		// with the code, or a leak would not fail the run.
+		goleak.Cleanup(func(code int) {
+			_ = os.RemoveAll(dir)
+			os.Exit(code)
+		}),
 		// nats-server keeps a few process-wide goroutines once started.
 		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server.(*Server).startGoroutine.func1"),
 		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*stree).startFlushLoop"),
