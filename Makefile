@@ -4,6 +4,9 @@
 #   make test        vet, all tests with the race detector, every benchmark
 #                    once (what CI runs)
 #   make test-short  the same, skipping the slow end-to-end tests
+#   make soak        test/fault's TestSoak for SOAK (default 30m; make test
+#                    runs it for 2 minutes): mixed routes at a steady rate,
+#                    every message accounted for, RSS and goroutines flat
 #   make bench       bridge binary vs bare nats.go relays and the peers, Bento
 #                    and Watermill, built from bench/peers (bench/README.md);
 #                    BENCH_FLAGS="-quick" for a smoke test, "-peers=false"
@@ -27,6 +30,7 @@
 
 GO        ?= go
 FUZZTIME  ?= 60s
+SOAK      ?= 30m
 BENCH_FLAGS ?=
 BENCH_PROFILE ?= BridgePassthrough
 BENCH_PROFILE_N ?= 3000000x
@@ -44,7 +48,7 @@ MODULES   := . deploy deploy/helm test/fault test/browser
 # test nor the library's module graph carries them.
 PEERS_MODULES := bench/peers/bento bench/peers/watermill
 
-.PHONY: all build run test test-short bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down helm-lint helm-update
+.PHONY: all build run test test-short soak bench bench-go bench-profile fuzz lint docs tidy-check clean compose-up compose-down helm-lint helm-update
 
 all: lint test build
 
@@ -62,6 +66,9 @@ test:
 
 test-short:
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -short -count=1 ./...); done
+
+soak:
+	cd test/fault && $(GO) test -race -count=1 -run '^TestSoak$$' -soak $(SOAK) -timeout 2h -v .
 
 bench: build
 	$(GO) run ./bench/cmd/bench -bridge bin/bridge $(BENCH_FLAGS)

@@ -19,8 +19,9 @@ const ClusterName = "natstest"
 // and the JetStream meta group has elected a leader that every server
 // follows, so streams with up to n replicas can be created. It returns the
 // servers and their client URLs, in the same order; each server is shut
-// down when the test ends and can be restarted with Restart.
-func StartCluster(t testing.TB, n int) ([]*Server, []string) {
+// down when the test ends and can be restarted with Restart. Each of
+// configure is applied to every server's options before it starts.
+func StartCluster(t testing.TB, n int, configure ...func(*server.Options)) ([]*Server, []string) {
 	t.Helper()
 	if n < 2 {
 		t.Fatalf("natstest: a cluster needs at least 2 servers, got %d", n)
@@ -40,6 +41,9 @@ func StartCluster(t testing.TB, n int) ([]*Server, []string) {
 		opts.ServerName = fmt.Sprintf("n%d", i)
 		opts.Cluster = server.ClusterOpts{Name: ClusterName, Host: "127.0.0.1", Port: ports[i]}
 		opts.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		for _, c := range configure {
+			c(opts)
+		}
 		servers[i] = Start(t, opts)
 		urls[i] = servers[i].ClientURL()
 	}

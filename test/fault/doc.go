@@ -23,6 +23,21 @@
 //   - TestSilentPartition: a proxy drops every byte without closing
 //     anything: /readyz goes 503 within the ping bound, and after the heal
 //     the routes recover by themselves, the JetStream one exactly once.
+//   - TestNetworkFaults: toxiproxy, embedded, between the bridge and its
+//     server (or only the server of its outputs): silent partitions of 10 s
+//     and 60 s, 200 ms latency with jitter, 1 MB/s under a burst, a reset
+//     in the middle of a burst, a slow close. The JetStream route's output
+//     stream holds every message once, every input of both routes is in
+//     the metrics identity, /readyz is 503 while the bridge knows it is
+//     disconnected and 200 once it has healed; detection times are logged
+//     and bounded.
+//   - TestRollingRestart: each node of a three-node cluster restarted in
+//     lame-duck mode, then each hard, under a steady JetStream flow: nothing
+//     lost, nothing duplicated, every move of the bridge logged.
+//   - TestSoak: core, jq with dead letters, JetStream and request-reply
+//     routes at about 1,000 msg/s for -soak (2m; make soak: 30m): every
+//     message accounted for, RSS and goroutine count flat (skipped by
+//     -short).
 //   - TestCredentials: user/password, token, nkey, creds (JWT), TLS and
 //     mutual TLS against servers configured for them; a refused credential
 //     keeps the bridge not ready and retrying until the server accepts it.
@@ -37,5 +52,6 @@
 //     a message stored with Nats-Expected-Stream, and a dead letter the DLQ
 //     refuses for a while, are not lost.
 //
-// FAULT_SEED replays the random choices of a run, whose seed the tests log.
+// FAULT_SEED replays the random choices of a run, whose seed the tests log;
+// FAULT_BRIDGE runs the tests against a binary built elsewhere.
 package fault

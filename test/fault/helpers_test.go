@@ -2,7 +2,6 @@ package fault_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -200,18 +199,24 @@ func (p *bridgeProc) metric(name, labels string) (float64, bool, error) {
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM).
-func (p *bridgeProc) peakRSS() (int64, error) {
+func (p *bridgeProc) peakRSS() (int64, error) { return p.procBytes("VmHWM") }
+
+// rss returns the process's resident set size (VmRSS).
+func (p *bridgeProc) rss() (int64, error) { return p.procBytes("VmRSS") }
+
+// procBytes returns a size in kB from /proc/<pid>/status, in bytes.
+func (p *bridgeProc) procBytes(field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc/<pid>/status")
+	return 0, fmt.Errorf("no %s in /proc/<pid>/status", field)
 }
 
 // jsClient is a JetStream handle whose asynchronous publishes may have
