@@ -60,12 +60,12 @@ func numbers(t *testing.T, msgs []storedMsg) []int {
 // output stream's duplicate window.
 //
 // The test checks that this really happened rather than trusting the
-// kills to land mid-flight: each kill must leave deliveries unacknowledged
+// kills to land mid-flight: a kill must leave deliveries unacknowledged
 // (the whole input is a backlog published before the first start, and each
-// kill comes well before its end, so the bridge always holds up to its
-// MaxAckPending of them), the consumer must have redelivered, and a tap on
-// out.> must have seen some outputs published twice, which only the
-// duplicate window kept out of OUT.
+// kill comes well before its end, so the bridge nearly always holds up to
+// its MaxAckPending of them; a kill between two pulls may find none), the
+// consumer must have redelivered, and a tap on out.> must have seen some
+// outputs published twice, which only the duplicate window kept out of OUT.
 func TestCrashRestart(t *testing.T) {
 	t.Parallel()
 	crashRestart(t, "crash", map[string]string{"BRIDGE_ROUTE_0_JQ": "."})
@@ -103,7 +103,7 @@ func crashRestart(t *testing.T, name string, env map[string]string) {
 	start := time.Now()
 	p := startBridge(t, name+"-0", env)
 	// Kill somewhere around 10%, 35% and 60% of the way.
-	restarts := 0
+	restarts, hits := 0, 0
 	for _, at := range []float64{0.05, 0.30, 0.55} {
 		target := uint64(float64(n) * (at + 0.1*rng.Float64()))
 		waitMsgs(t, js, "OUT", target, time.Minute)
@@ -113,8 +113,8 @@ func crashRestart(t *testing.T, name string, env map[string]string) {
 		held := ackPending(t, js, "IN", "bridge-"+name)
 		t.Logf("SIGKILL %d at %d messages in OUT (target %d), %d deliveries unacknowledged, %v in",
 			restarts, got, target, held, time.Since(start).Round(time.Millisecond))
-		if held == 0 {
-			t.Fatalf("SIGKILL %d hit nothing in flight: the bridge held no unacknowledged delivery", restarts)
+		if held > 0 {
+			hits++
 		}
 		p = startBridge(t, fmt.Sprintf("%s-%d", name, restarts), env)
 	}
@@ -136,6 +136,11 @@ func crashRestart(t *testing.T, name string, env map[string]string) {
 	if len(msgs) != n || lost != 0 || dups != 0 || len(unexpected) != 0 || dead != 0 {
 		t.Fatalf("OUT holds %d messages (want %d): %d lost, %d duplicated, unexpected %v; DLQ holds %d",
 			len(msgs), n, lost, dups, unexpected, dead)
+	}
+	// A kill can fall between two pulls, with everything delivered
+	// acknowledged; the flow is long enough that most do not.
+	if hits == 0 {
+		t.Errorf("none of the %d kills hit an unacknowledged delivery", restarts)
 	}
 	if redelivered == 0 {
 		t.Errorf("no redelivery after %d kills: the restarts exercised nothing", restarts)
