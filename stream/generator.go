@@ -142,23 +142,9 @@ func (g *funcGen) Generate(ctx context.Context, in <-chan *artifact.Artifact) (<
 		defer g.wg.Done()
 		defer close(errs)
 		defer close(out)
-		for {
-			select {
-			case a, ok := <-in:
-				if !ok {
-					return
-				}
-				if err := g.call(ctx, a, emit); err != nil {
-					report(a, err)
-				}
-				continue
-			case <-ctx.Done():
-			}
-			break
-		}
-		// Cancelled: account for everything still arriving, so that no
-		// artifact disappears without an error naming it.
-		flush(ctx, in, g.stop, report)
+		// Once cancelled, work accounts for everything still arriving,
+		// so that no artifact disappears without an error naming it.
+		g.work(ctx, in, emit, report)
 	}()
 	return out, errs
 }
