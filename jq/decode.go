@@ -133,43 +133,17 @@ func (d *decoder) literal(lit string) error {
 }
 
 func (d *decoder) number() (any, error) {
-	s, start := d.s, d.i
-	i := start
-	neg := s[i] == '-'
+	start := d.i
+	intEnd, err := d.numberEnd()
+	if err != nil {
+		return nil, err
+	}
+	s, i := d.s, d.i
+	neg := s[start] == '-'
+	digits := start
 	if neg {
-		i++
+		digits++
 	}
-	digits := i
-	switch {
-	case i == len(s):
-		d.i = i
-		return nil, d.eof()
-	case s[i] == '0':
-		i++
-	case '1' <= s[i] && s[i] <= '9':
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-	default:
-		d.i = i
-		return nil, d.invalid("in numeric literal")
-	}
-	intEnd := i
-	if i < len(s) && s[i] == '.' {
-		if i = d.digits(i + 1); i < 0 {
-			return nil, d.numberError()
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i = d.digits(i); i < 0 {
-			return nil, d.numberError()
-		}
-	}
-	d.i = i
 	text := s[start:i]
 	if i == intEnd {
 		// No leading zeros in JSON: s[digits] is '0' only for 0 and -0.
@@ -187,6 +161,46 @@ func (d *decoder) number() (any, error) {
 		return f, nil
 	}
 	return json.Number(text), nil
+}
+
+// numberEnd checks the syntax of the number at d.i and moves past it. It
+// returns where the number's integer part ends.
+func (d *decoder) numberEnd() (int, error) {
+	s, i := d.s, d.i
+	if s[i] == '-' {
+		i++
+	}
+	switch {
+	case i == len(s):
+		d.i = i
+		return 0, d.eof()
+	case s[i] == '0':
+		i++
+	case '1' <= s[i] && s[i] <= '9':
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	default:
+		d.i = i
+		return 0, d.invalid("in numeric literal")
+	}
+	intEnd := i
+	if i < len(s) && s[i] == '.' {
+		if i = d.digits(i + 1); i < 0 {
+			return 0, d.numberError()
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i = d.digits(i); i < 0 {
+			return 0, d.numberError()
+		}
+	}
+	d.i = i
+	return intEnd, nil
 }
 
 // exactFloat returns the float64 that text denotes if gojq prints that

@@ -67,6 +67,30 @@
 // cannot tell the difference. The fuzz targets compare both claims with
 // encoding/json.
 //
+// # The fast path
+//
+// Most route programs only read some fields, do a little arithmetic or
+// comparison and build an object: {id, total: (.price * .qty)},
+// select(.kind == "x"), {subject: "orders.\(.region)"}. Compile gives such
+// programs a native form, a tree of Go functions that runs without gojq's
+// interpreter, on a payload decoded only as far as the program reads it:
+// the members it never names are checked (the payload is accepted and
+// rejected as above) but not built. It covers field and literal index
+// reads (.a.b, ."a", .["a"], .[0]), literals, string interpolation, object
+// and array construction with literal keys, + - * / %, comparisons, and,
+// or, //, if, select, empty, not, length, type, tostring, ascii_downcase,
+// ascii_upcase, $subject, $headers, header("name") and top-level commas.
+// Programs with anything else (iteration, function definitions, variables
+// bound by "as", reduce, try, paths, most builtins) always run on gojq.
+//
+// The fast path never changes what a program does. When an input takes it
+// somewhere it does not follow gojq exactly (an error, an integer
+// overflow, a type it does not handle, a json.Number gojq would make a
+// big integer of) it gives up before emitting anything, and the input runs
+// on gojq. A fuzz target compares both on generated programs and payloads.
+// A run on the fast path does not watch its context: it is bounded by the
+// size of the program and of the payload.
+//
 // # Output encoding
 //
 // Outputs are encoded as gojq.Marshal encodes them, as jq -S -c would print

@@ -6,3 +6,21 @@ var (
 	Decode = decode
 	Encode = encode
 )
+
+// WithGojqOnly compiles a Program without its fast path, so that tests can
+// compare the two.
+func WithGojqOnly() Option {
+	return func(o *options) error {
+		o.gojqOnly = true
+		return nil
+	}
+}
+
+// HasFastPath reports whether p has a native form, and shows what it
+// reads of a payload.
+func HasFastPath(p *Program) (bool, string) {
+	if p.native == nil {
+		return false, ""
+	}
+	return true, p.native.proj.String()
+}

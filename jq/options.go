@@ -55,7 +55,8 @@ func (e *Emit) UnmarshalText(b []byte) error {
 type Option func(*options) error
 
 type options struct {
-	emit Emit
+	emit     Emit
+	gojqOnly bool // no fast path: the tests' reference
 }
 
 // WithEmit sets what the program's values stand for. The default is

@@ -18,10 +18,11 @@ const ContentType = "application/json"
 // Program is a compiled jq program. It is immutable and safe for concurrent
 // use: one Program can serve any number of generators and goroutines.
 type Program struct {
-	src  string
-	code *gojq.Code
-	emit Emit
-	uses uses
+	src    string
+	code   *gojq.Code
+	native *nativeProgram // nil: the program always runs on gojq
+	emit   Emit
+	uses   uses
 }
 
 // Compile parses and compiles a jq program. Errors match [ErrCompile] (and
@@ -53,6 +54,10 @@ func Compile(src string, opts ...Option) (*Program, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
 	u := scan(q)
+	var native *nativeProgram
+	if !o.gojqOnly {
+		native = compileNative(q) // before gojq, which edits q
+	}
 	q.FuncDefs = append(append([]*gojq.FuncDef(nil), preludeDefs...), q.FuncDefs...)
 	// No WithEnvironLoader: a program taken from configuration cannot
 	// read the bridge's secrets.
@@ -63,7 +68,7 @@ func Compile(src string, opts ...Option) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
-	return &Program{src: src, code: code, emit: o.emit, uses: u}, nil
+	return &Program{src: src, code: code, native: native, emit: o.emit, uses: u}, nil
 }
 
 // String returns the source the Program was compiled from.
@@ -92,6 +97,11 @@ func (p *Program) Generator() stream.Generator { return stream.FromFunc(p.Proces
 // Outputs emitted before an error stay emitted. halt ends the program
 // without error; halt_error is a runtime error.
 func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
+	if p.native != nil && ctx.Err() == nil {
+		if done, err := p.processNative(a, emit); done {
+			return err
+		}
+	}
 	v, err := decode(a.Payload)
 	if err != nil {
 		return err
@@ -113,19 +123,51 @@ func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream
 		if err != nil {
 			return runError(ctx, err)
 		}
-		var r *artifact.Artifact
-		if p.emit == EmitMessage {
-			r, err = messageOutput(a, out, i)
-		} else {
-			r, err = payloadOutput(a, out)
-		}
-		if err != nil {
-			return err
-		}
-		if err := emit(r); err != nil {
+		if err := p.output(a, out, i, emit); err != nil {
 			return err
 		}
 	}
+}
+
+// processNative runs the program's native form on a. It reports false,
+// having emitted nothing, when the program must run on gojq instead: the
+// payload is not JSON (gojq's path reports that), or the native form
+// bailed.
+func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, error) {
+	v, err := decodeProjected(a.Payload, p.native.proj)
+	if err != nil {
+		return false, nil
+	}
+	var small [4]any
+	env := nativeEnv{msg: a}
+	outs, ok := p.native.run(&env, v, small[:0])
+	if !ok {
+		return false, nil
+	}
+	for i, out := range outs {
+		if err := p.output(a, out, i, emit); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// output emits the output a program made of value v, the index-th of
+// input a.
+func (p *Program) output(a *artifact.Artifact, v any, index int, emit stream.Emit) error {
+	var (
+		r   *artifact.Artifact
+		err error
+	)
+	if p.emit == EmitMessage {
+		r, err = messageOutput(a, v, index)
+	} else {
+		r, err = payloadOutput(a, v)
+	}
+	if err != nil {
+		return err
+	}
+	return emit(r)
 }
 
 // next returns the iterator's next value, or its error. A panic in gojq

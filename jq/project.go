@@ -1,0 +1,209 @@
+package jq
+
+import "fmt"
+
+// proj is what a program reads of a JSON value: all of it, or only some
+// members of it when it is an object, each with what is read of it. The
+// fast path (native.go) works out a program's projection when it compiles
+// it, and decodeProjected then builds only those members, skipping the
+// rest of the payload (still checked, so that it accepts and rejects what
+// decode does).
+type proj struct {
+	all   bool
+	names []string // the members read, when not all
+	kids  []*proj  // what is read of each
+}
+
+// child returns the projection of member name, adding it.
+func (p *proj) child(name string) *proj {
+	for i, n := range p.names {
+		if n == name {
+			return p.kids[i]
+		}
+	}
+	k := &proj{}
+	p.names = append(p.names, name)
+	p.kids = append(p.kids, k)
+	return k
+}
+
+// member returns the projection of member name, or nil if it is not read.
+func (p *proj) member(name string) *proj {
+	for i, n := range p.names {
+		if n == name {
+			return p.kids[i]
+		}
+	}
+	return nil
+}
+
+// whole reports whether p reads all of its value.
+func (p *proj) whole() bool { return p == nil || p.all }
+
+// String shows the projection as the paths it reads, for tests.
+func (p *proj) String() string {
+	if p.whole() {
+		return "."
+	}
+	s := "{"
+	for i, n := range p.names {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%s:%v", n, p.kids[i])
+	}
+	return s + "}"
+}
+
+// decodeProjected is decode, but the objects p reads only some members of
+// hold only those members (those present in b). It accepts and rejects
+// exactly what decode does; its errors are not decode's, so a caller that
+// reports them decodes again.
+func decodeProjected(b []byte, p *proj) (any, error) {
+	if p.whole() {
+		return decode(b)
+	}
+	d := decoders.Get().(*decoder)
+	d.s, d.i, d.depth = string(b), 0, 0
+	v, err := d.documentProjected(p)
+	d.s = ""
+	decoders.Put(d)
+	return v, err
+}
+
+func (d *decoder) documentProjected(p *proj) (any, error) {
+	d.space()
+	if d.i == len(d.s) {
+		return nil, d.eof()
+	}
+	v, err := d.valueProjected(p)
+	if err != nil {
+		return nil, err
+	}
+	d.space()
+	if d.i != len(d.s) {
+		return nil, d.invalid("after top-level value")
+	}
+	return v, nil
+}
+
+func (d *decoder) valueProjected(p *proj) (any, error) {
+	if p.whole() || d.i == len(d.s) || d.s[d.i] != '{' {
+		return d.value()
+	}
+	if err := d.push(); err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, len(p.names))
+	if d.s[d.i] == '}' {
+		d.i++
+		d.depth--
+		return m, nil
+	}
+	for {
+		if d.s[d.i] != '"' {
+			return nil, d.invalid("looking for beginning of object key string")
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.space()
+		if d.i == len(d.s) {
+			return nil, d.eof()
+		}
+		if d.s[d.i] != ':' {
+			return nil, d.invalid("after object key")
+		}
+		d.i++
+		d.space()
+		if kp := p.member(k); kp != nil {
+			v, err := d.valueProjected(kp)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v // the last of duplicate names wins, as in decode
+		} else if err := d.skip(); err != nil {
+			return nil, err
+		}
+		more, err := d.next('}', "after object key:value pair")
+		if !more {
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		}
+	}
+}
+
+// skip checks the value at d.i as value does and moves past it, building
+// nothing (but the unquoted text of a string with escapes).
+func (d *decoder) skip() error {
+	if d.i == len(d.s) {
+		return d.eof()
+	}
+	switch c := d.s[d.i]; c {
+	case '{', '[':
+		closing, context := byte('}'), "after object key:value pair"
+		if c == '[' {
+			closing, context = ']', "after array element"
+		}
+		if err := d.push(); err != nil {
+			return err
+		}
+		if d.s[d.i] == closing {
+			d.i++
+			d.depth--
+			return nil
+		}
+		for {
+			if c == '{' {
+				if err := d.key(); err != nil {
+					return err
+				}
+			}
+			if err := d.skip(); err != nil {
+				return err
+			}
+			more, err := d.next(closing, context)
+			if !more {
+				return err
+			}
+		}
+	case '"':
+		_, err := d.str()
+		return err
+	case 't':
+		return d.literal("true")
+	case 'f':
+		return d.literal("false")
+	case 'n':
+		return d.literal("null")
+	default:
+		if c == '-' || '0' <= c && c <= '9' {
+			_, err := d.numberEnd()
+			return err
+		}
+		return d.invalid("looking for beginning of value")
+	}
+}
+
+// key moves past an object's member name and its colon.
+func (d *decoder) key() error {
+	if d.s[d.i] != '"' {
+		return d.invalid("looking for beginning of object key string")
+	}
+	if _, err := d.str(); err != nil {
+		return err
+	}
+	d.space()
+	if d.i == len(d.s) {
+		return d.eof()
+	}
+	if d.s[d.i] != ':' {
+		return d.invalid("after object key")
+	}
+	d.i++
+	d.space()
+	return nil
+}
