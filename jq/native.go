@@ -3,7 +3,9 @@ package jq
 import (
 	"encoding/json"
 	"math"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/itchyny/gojq"
@@ -55,8 +57,9 @@ func (e *nativeEnv) headersValue() any {
 
 // nativeProgram is a program's native form.
 type nativeProgram struct {
-	outs []node // one per comma-separated output of the program
-	proj *proj  // what the program reads of its input
+	outs []node    // one per comma-separated output of the program
+	encs []encoder // the same, encoding their values, for payload mode
+	proj *proj     // what the program reads of its input
 }
 
 // run evaluates every output of the program on in, appending the values
@@ -81,16 +84,35 @@ func compileNative(q *gojq.Query) *nativeProgram {
 		return nil
 	}
 	c := &nativeCompiler{root: &proj{}}
-	var outs []node
+	var (
+		outs []node
+		encs []encoder
+	)
 	for _, part := range commaParts(q, nil) {
 		n, o, ok := c.query(part, c.root)
 		if !ok {
 			return nil
 		}
 		c.use(o)
-		outs = append(outs, n)
+		outs, encs = append(outs, n), append(encs, c.encoderOf(part, n, c.root))
 	}
-	return &nativeProgram{outs: outs, proj: c.root}
+	return &nativeProgram{outs: outs, encs: encs, proj: c.root}
+}
+
+// encode evaluates every output of the program on in, appending their
+// encodings to b, and returns where each ends. It reports false if the
+// program must run on gojq instead.
+func (n *nativeProgram) encode(e *nativeEnv, in any, b []byte, ends []int) ([]byte, []int, bool) {
+	for _, enc := range n.encs {
+		var r res
+		if b, r = enc(e, in, b); r == bail {
+			return b, ends, false
+		}
+		if r == one {
+			ends = append(ends, len(b))
+		}
+	}
+	return b, ends, true
 }
 
 // commaParts returns the parts of q separated by top-level commas.
@@ -315,9 +337,12 @@ func (c *nativeCompiler) index(x node, o *proj, ix *gojq.Index) (node, *proj, bo
 		name, isName = ix.Str.Str, true
 	}
 	if isName {
-		var ko *proj
+		var (
+			ko   *proj
+			slot int
+		)
 		if o != nil {
-			ko = o.child(name)
+			ko, slot = o.child(name)
 		}
 		return func(e *nativeEnv, in any) (any, res) {
 			v, r := x(e, in)
@@ -329,6 +354,8 @@ func (c *nativeCompiler) index(x node, o *proj, ix *gojq.Index) (node, *proj, bo
 				return nil, one
 			case map[string]any:
 				return v[name], one
+			case *partial: // decoded by o, which has name at slot
+				return v.vals[slot], one
 			}
 			return nil, bail
 		}, ko, true
@@ -369,6 +396,32 @@ func (c *nativeCompiler) index(x node, o *proj, ix *gojq.Index) (node, *proj, bo
 
 // object is {k: v, …} with keys known when compiling.
 func (c *nativeCompiler) object(obj *gojq.Object, in *proj) (node, *proj, bool) {
+	keys, vals, ok := c.objectParts(obj, in)
+	if !ok {
+		return nil, nil, false
+	}
+	return func(e *nativeEnv, in any) (any, res) {
+		m := make(map[string]any, len(keys))
+		r := one
+		for i, val := range vals {
+			v, rv := val(e, in)
+			switch rv {
+			case bail:
+				return nil, bail
+			case none:
+				r = none // evaluate the rest: one of them may bail
+			}
+			m[keys[i]] = v // a later duplicate key wins, as in gojq
+		}
+		if r != one {
+			return nil, r
+		}
+		return m, one
+	}, nil, true
+}
+
+// objectParts compiles the keys and values of an object construction.
+func (c *nativeCompiler) objectParts(obj *gojq.Object, in *proj) ([]string, []node, bool) {
 	keys := make([]string, 0, len(obj.KeyVals))
 	vals := make([]node, 0, len(obj.KeyVals))
 	for _, kv := range obj.KeyVals {
@@ -412,25 +465,81 @@ func (c *nativeCompiler) object(obj *gojq.Object, in *proj) (node, *proj, bool) 
 		}
 		keys, vals = append(keys, key), append(vals, val)
 	}
-	return func(e *nativeEnv, in any) (any, res) {
-		m := make(map[string]any, len(keys))
+	return keys, vals, true
+}
+
+// encoder evaluates an output of a program in payload mode and appends its
+// encoding to b.
+type encoder func(e *nativeEnv, in any, b []byte) ([]byte, res)
+
+// encoderOf returns the encoder of a top-level part of a program, whose
+// node is n. An object construction is encoded as it is evaluated, with
+// its keys sorted once and for all, and no map in between.
+func (c *nativeCompiler) encoderOf(part *gojq.Query, n node, in *proj) encoder {
+	t := part.Term
+	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 || len(t.Object.KeyVals) > maxEncodedKeys {
+		return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
+			v, r := n(e, in)
+			if r != one {
+				return b, r
+			}
+			b, err := appendValue(b, v)
+			if err != nil {
+				return b, bail
+			}
+			return b, one
+		}
+	}
+	keys, vals, _ := c.objectParts(t.Object, in) // as n was: it compiles
+	// The members in encoding order, each once with the last value given
+	// for its key.
+	last := map[string]int{}
+	for i, k := range keys {
+		last[k] = i
+	}
+	type member struct {
+		prefix []byte // "key":
+		val    int
+	}
+	sorted := slices.Sorted(maps.Keys(last))
+	members := make([]member, len(sorted))
+	for i, k := range sorted {
+		members[i] = member{append(appendString(nil, k), ':'), last[k]}
+	}
+	return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
+		var small [maxEncodedKeys]any
+		vs := small[:len(vals)]
 		r := one
 		for i, val := range vals {
 			v, rv := val(e, in)
 			switch rv {
 			case bail:
-				return nil, bail
+				return b, bail
 			case none:
-				r = none // evaluate the rest: one of them may bail
+				r = none
 			}
-			m[keys[i]] = v // a later duplicate key wins, as in gojq
+			vs[i] = v
 		}
 		if r != one {
-			return nil, r
+			return b, r
 		}
-		return m, one
-	}, nil, true
+		b = append(b, '{')
+		for i, m := range members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, m.prefix...)
+			var err error
+			if b, err = appendValue(b, vs[m.val]); err != nil {
+				return b, bail
+			}
+		}
+		return append(b, '}'), one
+	}
 }
+
+// maxEncodedKeys bounds the objects encoderOf encodes directly.
+const maxEncodedKeys = 16
 
 // array is [a, b, …]: the values of its comma-separated parts.
 func (c *nativeCompiler) array(a *gojq.Array, in *proj) (node, *proj, bool) {

@@ -50,9 +50,15 @@ func payloadOutput(in *artifact.Artifact, v any) (*artifact.Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
+	return encodedOutput(in, b), nil
+}
+
+// encodedOutput makes the output of in whose payload is the encoded value
+// b, in EmitPayload mode.
+func encodedOutput(in *artifact.Artifact, b []byte) *artifact.Artifact {
 	meta := copyMeta(in.Meta, 1)
 	meta[artifact.KeyContentType] = contentType
-	return derive(in, b, meta), nil
+	return derive(in, b, meta)
 }
 
 // messageOutput makes the output of value v in EmitMessage mode, or

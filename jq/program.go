@@ -138,8 +138,24 @@ func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, e
 	if err != nil {
 		return false, nil
 	}
-	var small [4]any
 	env := nativeEnv{msg: a}
+	if p.emit == EmitPayload {
+		// The outputs' payloads share one buffer, each capped at its end.
+		var small [4]int
+		b, ends, ok := p.native.encode(&env, v, make([]byte, 0, max(len(a.Payload), 64)), small[:0])
+		if !ok {
+			return false, nil
+		}
+		start := 0
+		for _, end := range ends {
+			if err := emit(encodedOutput(a, b[start:end:end])); err != nil {
+				return true, err
+			}
+			start = end
+		}
+		return true, nil
+	}
+	var small [4]any
 	outs, ok := p.native.run(&env, v, small[:0])
 	if !ok {
 		return false, nil

@@ -14,27 +14,35 @@ type proj struct {
 	kids  []*proj  // what is read of each
 }
 
-// child returns the projection of member name, adding it.
-func (p *proj) child(name string) *proj {
-	for i, n := range p.names {
-		if n == name {
-			return p.kids[i]
-		}
+// child returns the projection of member name, adding it, and its index
+// in p.names.
+func (p *proj) child(name string) (*proj, int) {
+	if i := p.member(name); i >= 0 {
+		return p.kids[i], i
 	}
 	k := &proj{}
 	p.names = append(p.names, name)
 	p.kids = append(p.kids, k)
-	return k
+	return k, len(p.names) - 1
 }
 
-// member returns the projection of member name, or nil if it is not read.
-func (p *proj) member(name string) *proj {
+// member returns the index of member name in p.names, or -1 if it is not
+// read.
+func (p *proj) member(name string) int {
 	for i, n := range p.names {
 		if n == name {
-			return p.kids[i]
+			return i
 		}
 	}
-	return nil
+	return -1
+}
+
+// partial is an object of the payload decoded as far as its projection p
+// reads: vals[i] is the member p.names[i], nil when absent (which a read
+// cannot tell from null). Only the fast path's reads of members see one:
+// the projection of any object a program uses otherwise is whole.
+type partial struct {
+	vals []any
 }
 
 // whole reports whether p reads all of its value.
@@ -56,7 +64,7 @@ func (p *proj) String() string {
 }
 
 // decodeProjected is decode, but the objects p reads only some members of
-// hold only those members (those present in b). It accepts and rejects
+// are partial objects holding only those members. It accepts and rejects
 // exactly what decode does; its errors are not decode's, so a caller that
 // reports them decodes again.
 func decodeProjected(b []byte, p *proj) (any, error) {
@@ -94,7 +102,7 @@ func (d *decoder) valueProjected(p *proj) (any, error) {
 	if err := d.push(); err != nil {
 		return nil, err
 	}
-	m := make(map[string]any, len(p.names))
+	m := &partial{vals: make([]any, len(p.names))}
 	if d.s[d.i] == '}' {
 		d.i++
 		d.depth--
@@ -117,12 +125,12 @@ func (d *decoder) valueProjected(p *proj) (any, error) {
 		}
 		d.i++
 		d.space()
-		if kp := p.member(k); kp != nil {
-			v, err := d.valueProjected(kp)
+		if i := p.member(k); i >= 0 {
+			v, err := d.valueProjected(p.kids[i])
 			if err != nil {
 				return nil, err
 			}
-			m[k] = v // the last of duplicate names wins, as in decode
+			m.vals[i] = v // the last of duplicate names wins, as in decode
 		} else if err := d.skip(); err != nil {
 			return nil, err
 		}
