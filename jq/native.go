@@ -2,8 +2,8 @@ package jq
 
 import (
 	"encoding/json"
-	"math"
 	"maps"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
