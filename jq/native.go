@@ -57,24 +57,43 @@ func (e *nativeEnv) headersValue() any {
 
 // nativeProgram is a program's native form.
 type nativeProgram struct {
-	outs []node    // one per comma-separated output of the program
-	encs []encoder // the same, encoding their values, for payload mode
-	proj *proj     // what the program reads of its input
+	outs []node     // one per comma-separated output of the program
+	encs []encoder  // the same, encoding their values, for payload mode
+	msgs []messager // the same for message mode; nil where outs serves
+	proj *proj      // what the program reads of its input
 }
 
-// run evaluates every output of the program on in, appending the values
-// to vs. It reports false if the program must run on gojq instead.
-func (n *nativeProgram) run(e *nativeEnv, in any, vs []any) ([]any, bool) {
-	for _, out := range n.outs {
-		v, r := out(e, in)
+// pending is an output value of a program in message mode, not yet made
+// into a message: the parts of the object describing it, or a value.
+type pending struct {
+	parts   messageParts
+	v       any
+	isParts bool
+}
+
+// messages evaluates every output of the program on in, in message mode,
+// appending them to ps. It reports false if the program must run on gojq
+// instead.
+func (n *nativeProgram) messages(e *nativeEnv, in any, ps []pending) ([]pending, bool) {
+	for i, out := range n.outs {
+		var (
+			p pending
+			r res
+		)
+		if m := n.msgs[i]; m != nil {
+			p.parts, r = m(e, in)
+			p.isParts = true
+		} else {
+			p.v, r = out(e, in)
+		}
 		switch r {
 		case bail:
-			return vs, false
+			return ps, false
 		case one:
-			vs = append(vs, v)
+			ps = append(ps, p)
 		}
 	}
-	return vs, true
+	return ps, true
 }
 
 // compileNative returns the native form of q, or nil if q uses a part of
@@ -87,6 +106,7 @@ func compileNative(q *gojq.Query) *nativeProgram {
 	var (
 		outs []node
 		encs []encoder
+		msgs []messager
 	)
 	for _, part := range commaParts(q, nil) {
 		n, o, ok := c.query(part, c.root)
@@ -95,8 +115,9 @@ func compileNative(q *gojq.Query) *nativeProgram {
 		}
 		c.use(o)
 		outs, encs = append(outs, n), append(encs, c.encoderOf(part, n, c.root))
+		msgs = append(msgs, c.messagerOf(part, c.root))
 	}
-	return &nativeProgram{outs: outs, encs: encs, proj: c.root}
+	return &nativeProgram{outs: outs, encs: encs, msgs: msgs, proj: c.root}
 }
 
 // encode evaluates every output of the program on in, appending their
@@ -535,6 +556,49 @@ func (c *nativeCompiler) encoderOf(part *gojq.Query, n node, in *proj) encoder {
 			}
 		}
 		return append(b, '}'), one
+	}
+}
+
+// messager evaluates an output of a program in message mode: an object
+// describing a message, made without a map.
+type messager func(e *nativeEnv, in any) (messageParts, res)
+
+// messagerOf returns the messager of a top-level part of a program, if it
+// is an object construction with only the keys subject, headers and
+// payload; nil otherwise (the part's node serves, and output checks its
+// value).
+func (c *nativeCompiler) messagerOf(part *gojq.Query, in *proj) messager {
+	t := part.Term
+	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 {
+		return nil
+	}
+	keys, vals, _ := c.objectParts(t.Object, in) // as the part's node: it compiles
+	for _, k := range keys {
+		if k != "subject" && k != "headers" && k != "payload" {
+			return nil
+		}
+	}
+	return func(e *nativeEnv, in any) (messageParts, res) {
+		var m messageParts
+		r := one
+		for i, val := range vals {
+			v, rv := val(e, in)
+			switch rv {
+			case bail:
+				return m, bail
+			case none:
+				r = none
+			}
+			switch keys[i] { // a later duplicate key wins
+			case "subject":
+				m.subject, m.hasSubject = v, true
+			case "headers":
+				m.headers, m.hasHeaders = v, true
+			default:
+				m.payload, m.hasPayload = v, true
+			}
+		}
+		return m, r
 	}
 }
 

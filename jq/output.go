@@ -68,13 +68,29 @@ func messageOutput(in *artifact.Artifact, v any, index int) (*artifact.Artifact,
 	if !ok {
 		return nil, malformed(index, "want an object with keys subject, headers and payload, got %s", preview(v))
 	}
-	subject, hasSubject := m["subject"]
-	headers, hasHeaders := m["headers"]
-	payload, hasPayload := m["payload"]
-	if n := btoi(hasSubject) + btoi(hasHeaders) + btoi(hasPayload); len(m) > n {
+	var parts messageParts
+	parts.subject, parts.hasSubject = m["subject"]
+	parts.headers, parts.hasHeaders = m["headers"]
+	parts.payload, parts.hasPayload = m["payload"]
+	if n := btoi(parts.hasSubject) + btoi(parts.hasHeaders) + btoi(parts.hasPayload); len(m) > n {
 		return nil, malformed(index, "unknown key %q (want subject, headers or payload)", firstUnknown(m))
 	}
+	return parts.output(in, index)
+}
 
+// messageParts are the keys of an object describing a message, each with
+// whether the object has it.
+type messageParts struct {
+	subject, headers, payload          any
+	hasSubject, hasHeaders, hasPayload bool
+}
+
+// output makes the message m describes, the index-th output of in, or
+// returns an error matching ErrMalformed saying what is wrong with m.
+func (m *messageParts) output(in *artifact.Artifact, index int) (*artifact.Artifact, error) {
+	subject, hasSubject := m.subject, m.hasSubject
+	headers, hasHeaders := m.headers, m.hasHeaders
+	payload, hasPayload := m.payload, m.hasPayload
 	r := derive(in, in.Payload, nil)
 	// Without a subject of its own the output goes where the route maps
 	// its input: an empty Subject says so.
@@ -100,6 +116,7 @@ func messageOutput(in *artifact.Artifact, v any, index int) (*artifact.Artifact,
 	}
 	var h map[string]any
 	if hasHeaders {
+		var ok bool
 		if h, ok = headers.(map[string]any); !ok {
 			return nil, malformed(index, `"headers" must be an object, got %s`, preview(headers))
 		}

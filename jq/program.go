@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/itchyny/gojq"
 
@@ -134,15 +135,18 @@ func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream
 // payload is not JSON (gojq's path reports that), or the native form
 // bailed.
 func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, error) {
-	v, err := decodeProjected(a.Payload, p.native.proj)
+	s := scratches.Get().(*scratch)
+	defer s.release()
+	v, err := decodeProjected(a.Payload, p.native.proj, &s.root)
 	if err != nil {
 		return false, nil
 	}
-	env := nativeEnv{msg: a}
+	env := &s.env
+	env.msg = a
 	if p.emit == EmitPayload {
 		// The outputs' payloads share one buffer, each capped at its end.
 		var small [4]int
-		b, ends, ok := p.native.encode(&env, v, make([]byte, 0, max(len(a.Payload), 64)), small[:0])
+		b, ends, ok := p.native.encode(env, v, make([]byte, 0, max(len(a.Payload), 64)), small[:0])
 		if !ok {
 			return false, nil
 		}
@@ -155,17 +159,46 @@ func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, e
 		}
 		return true, nil
 	}
-	var small [4]any
-	outs, ok := p.native.run(&env, v, small[:0])
+	var small [4]pending
+	outs, ok := p.native.messages(env, v, small[:0])
 	if !ok {
 		return false, nil
 	}
-	for i, out := range outs {
-		if err := p.output(a, out, i, emit); err != nil {
+	for i := range outs {
+		var (
+			r   *artifact.Artifact
+			err error
+		)
+		if outs[i].isParts {
+			r, err = outs[i].parts.output(a, i)
+		} else {
+			r, err = messageOutput(a, outs[i].v, i)
+		}
+		if err != nil {
+			return true, err
+		}
+		if err := emit(r); err != nil {
 			return true, err
 		}
 	}
 	return true, nil
+}
+
+// scratch is the memory of one run of a native program, reused: no part of
+// it outlives the run (the root object, partly decoded, never reaches an
+// output).
+type scratch struct {
+	env  nativeEnv
+	root partial
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) release() {
+	s.env = nativeEnv{}
+	clear(s.root.inline[:])
+	s.root.vals = nil
+	scratches.Put(s)
 }
 
 // output emits the output a program made of value v, the index-th of

@@ -42,7 +42,17 @@ func (p *proj) member(name string) int {
 // cannot tell from null). Only the fast path's reads of members see one:
 // the projection of any object a program uses otherwise is whole.
 type partial struct {
-	vals []any
+	vals   []any
+	inline [8]any // vals, for up to 8 members
+}
+
+// reset makes p an empty partial object of n members.
+func (p *partial) reset(n int) {
+	if n <= len(p.inline) {
+		p.vals = p.inline[:n]
+	} else {
+		p.vals = make([]any, n)
+	}
 }
 
 // whole reports whether p reads all of its value.
@@ -66,25 +76,25 @@ func (p *proj) String() string {
 // decodeProjected is decode, but the objects p reads only some members of
 // are partial objects holding only those members. It accepts and rejects
 // exactly what decode does; its errors are not decode's, so a caller that
-// reports them decodes again.
-func decodeProjected(b []byte, p *proj) (any, error) {
+// reports them decodes again. If b is an object, root becomes it.
+func decodeProjected(b []byte, p *proj, root *partial) (any, error) {
 	if p.whole() {
 		return decode(b)
 	}
 	d := decoders.Get().(*decoder)
 	d.s, d.i, d.depth = string(b), 0, 0
-	v, err := d.documentProjected(p)
+	v, err := d.documentProjected(p, root)
 	d.s = ""
 	decoders.Put(d)
 	return v, err
 }
 
-func (d *decoder) documentProjected(p *proj) (any, error) {
+func (d *decoder) documentProjected(p *proj, root *partial) (any, error) {
 	d.space()
 	if d.i == len(d.s) {
 		return nil, d.eof()
 	}
-	v, err := d.valueProjected(p)
+	v, err := d.valueProjected(p, root)
 	if err != nil {
 		return nil, err
 	}
@@ -95,14 +105,19 @@ func (d *decoder) documentProjected(p *proj) (any, error) {
 	return v, nil
 }
 
-func (d *decoder) valueProjected(p *proj) (any, error) {
+// valueProjected decodes the value at d.i as p reads it, into m if it is
+// an object and m is not nil.
+func (d *decoder) valueProjected(p *proj, m *partial) (any, error) {
 	if p.whole() || d.i == len(d.s) || d.s[d.i] != '{' {
 		return d.value()
 	}
 	if err := d.push(); err != nil {
 		return nil, err
 	}
-	m := &partial{vals: make([]any, len(p.names))}
+	if m == nil {
+		m = new(partial)
+	}
+	m.reset(len(p.names))
 	if d.s[d.i] == '}' {
 		d.i++
 		d.depth--
@@ -126,7 +141,7 @@ func (d *decoder) valueProjected(p *proj) (any, error) {
 		d.i++
 		d.space()
 		if i := p.member(k); i >= 0 {
-			v, err := d.valueProjected(p.kids[i])
+			v, err := d.valueProjected(p.kids[i], nil)
 			if err != nil {
 				return nil, err
 			}
