@@ -50,18 +50,16 @@ func (s *coreSource) start(context.Context) error {
 // onMsg is the subscription callback: the entry of the hot path.
 func (s *coreSource) onMsg(m *nats.Msg) {
 	var in *input
-	var created time.Time
 	if s.reuse {
 		in = &s.in
 		in.outputs.Store(0)
 		in.failure.Store(nil)
-		// NATS calls back one message at a time: seen needs no lock.
-		s.seen++
-		if s.seen%latencySampling == 0 {
-			created = monoNow()
-		}
 	} else {
 		in = new(input)
+	}
+	var created time.Time
+	// NATS calls back one message at a time: seen needs no lock.
+	if s.seen++; s.seen%latencySampling == 0 {
 		created = monoNow()
 	}
 	in.fill(m.Subject, m.Reply, m.Data, m.Header, created)

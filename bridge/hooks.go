@@ -37,8 +37,8 @@ type RouteHooks struct {
 	// subject a stream stores: once the stream acknowledged it).
 	Published func(out *artifact.Artifact)
 	// Latency: an output was published d after its input was received.
-	// Routes without a processing stage time one output in 16, since
-	// there the clock reads would cost as much as the rest of the route.
+	// Core routes time one input in 16, since there the clock reads
+	// would cost a good part of the rest of the route.
 	Latency func(d time.Duration)
 	// DeadLettered: a failed message was published to the DLQ.
 	DeadLettered func(in *artifact.Artifact)

@@ -168,7 +168,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 		processing: histogram("bridge_processing_seconds",
 			"Time the processing stage of a route spent on one input."),
 		latency: histogram("bridge_latency_seconds",
-			"Time from the receipt of an input to the publication of one of its outputs; routes without a processing stage time one message in 16."),
+			"Time from the receipt of an input to the publication of one of its outputs; core routes time one message in 16, JetStream routes every message."),
 		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bridge_nats_connected",
 			Help: "1 while a NATS connection of the bridge is up, 0 otherwise.",

@@ -68,7 +68,7 @@ bridge_bytes_in_total{route="orders"} 60
 # HELP bridge_bytes_out_total Payload bytes of the outputs a route published.
 # TYPE bridge_bytes_out_total counter
 bridge_bytes_out_total{route="orders"} 15
-# HELP bridge_latency_seconds Time from the receipt of an input to the publication of one of its outputs; routes without a processing stage time one message in 16.
+# HELP bridge_latency_seconds Time from the receipt of an input to the publication of one of its outputs; core routes time one message in 16, JetStream routes every message.
 # TYPE bridge_latency_seconds histogram
 bridge_latency_seconds_bucket{route="orders",le="5e-05"} 0
 bridge_latency_seconds_bucket{route="orders",le="0.0001"} 0
