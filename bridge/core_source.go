@@ -58,8 +58,9 @@ func (s *coreSource) onMsg(m *nats.Msg) {
 		in = new(input)
 	}
 	var created time.Time
-	// NATS calls back one message at a time: seen needs no lock.
-	if s.seen++; s.seen%latencySampling == 0 {
+	// NATS calls back one message at a time: seen needs no lock. The
+	// first message is timed, so a quiet route has a latency too.
+	if s.seen++; s.seen%latencySampling == 1 {
 		created = monoNow()
 	}
 	in.fill(m.Subject, m.Reply, m.Data, m.Header, created)
