@@ -3,6 +3,7 @@ package jq
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 )
@@ -213,8 +214,35 @@ func exactFloat(text string) (float64, bool) {
 	if err != nil || f == 0 {
 		return 0, false
 	}
+	if x := math.Abs(f); x >= 1e-6 && x < 1e21 && shortDecimal(text) {
+		return f, true
+	}
 	var buf [32]byte
 	return f, string(appendFloat(buf[:0], f)) == text
+}
+
+// shortDecimal reports whether text, a JSON number, is a decimal without
+// exponent of at most 15 significant digits whose fraction does not end in
+// 0. gojq prints the float64 nearest such a number, if it is at least 1e-6
+// and under 1e21, as exactly that text: a float64 tells all decimals of 15
+// digits apart, so the shortest text that denotes it has the same digits,
+// and it is printed without exponent in that range. This spares formatting
+// the float, a third of exactFloat's time; exactfloat_test.go checks it
+// against formatting.
+func shortDecimal(text string) bool {
+	digits, leading, fraction := 0, true, false
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == '.':
+			fraction = true
+		case '1' <= c && c <= '9', c == '0' && !leading:
+			leading = false
+			digits++
+		case c != '0' && c != '-':
+			return false // an exponent
+		}
+	}
+	return fraction && digits <= 15 && text[len(text)-1] != '0'
 }
 
 // digits skips one or more digits from i and returns the index after
