@@ -302,43 +302,52 @@ func (d *decoder) next(closing byte, context string) (bool, error) {
 }
 
 func (d *decoder) object() (any, error) {
-	if err := d.push(); err != nil {
+	m := make(map[string]any)
+	err := d.members(func(k string) error {
+		v, err := d.value()
+		m[k] = v // the last of duplicate names wins, as in encoding/json
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]any)
+	return m, nil
+}
+
+// members parses the object at d.i, calling member with each name and d.i
+// at its value, which member moves past.
+func (d *decoder) members(member func(name string) error) error {
+	if err := d.push(); err != nil {
+		return err
+	}
 	if d.s[d.i] == '}' {
 		d.i++
 		d.depth--
-		return m, nil
+		return nil
 	}
 	for {
 		if d.s[d.i] != '"' {
-			return nil, d.invalid("looking for beginning of object key string")
+			return d.invalid("looking for beginning of object key string")
 		}
 		k, err := d.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.space()
 		if d.i == len(d.s) {
-			return nil, d.eof()
+			return d.eof()
 		}
 		if d.s[d.i] != ':' {
-			return nil, d.invalid("after object key")
+			return d.invalid("after object key")
 		}
 		d.i++
 		d.space()
-		v, err := d.value()
-		if err != nil {
-			return nil, err
+		if err := member(k); err != nil {
+			return err
 		}
-		m[k] = v // the last of duplicate names wins, as in encoding/json
 		more, err := d.next('}', "after object key:value pair")
 		if !more {
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
+			return err
 		}
 	}
 }

@@ -111,52 +111,23 @@ func (d *decoder) valueProjected(p *proj, m *partial) (any, error) {
 	if p.whole() || d.i == len(d.s) || d.s[d.i] != '{' {
 		return d.value()
 	}
-	if err := d.push(); err != nil {
-		return nil, err
-	}
 	if m == nil {
 		m = new(partial)
 	}
 	m.reset(len(p.names))
-	if d.s[d.i] == '}' {
-		d.i++
-		d.depth--
-		return m, nil
+	err := d.members(func(k string) error {
+		i := p.member(k)
+		if i < 0 {
+			return d.skip()
+		}
+		v, err := d.valueProjected(p.kids[i], nil)
+		m.vals[i] = v // the last of duplicate names wins, as in decode
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	for {
-		if d.s[d.i] != '"' {
-			return nil, d.invalid("looking for beginning of object key string")
-		}
-		k, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		d.space()
-		if d.i == len(d.s) {
-			return nil, d.eof()
-		}
-		if d.s[d.i] != ':' {
-			return nil, d.invalid("after object key")
-		}
-		d.i++
-		d.space()
-		if i := p.member(k); i >= 0 {
-			v, err := d.valueProjected(p.kids[i], nil)
-			if err != nil {
-				return nil, err
-			}
-			m.vals[i] = v // the last of duplicate names wins, as in decode
-		} else if err := d.skip(); err != nil {
-			return nil, err
-		}
-		more, err := d.next('}', "after object key:value pair")
-		if !more {
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		}
-	}
+	return m, nil
 }
 
 // skip checks the value at d.i as value does and moves past it, building
@@ -166,29 +137,22 @@ func (d *decoder) skip() error {
 		return d.eof()
 	}
 	switch c := d.s[d.i]; c {
-	case '{', '[':
-		closing, context := byte('}'), "after object key:value pair"
-		if c == '[' {
-			closing, context = ']', "after array element"
-		}
+	case '{':
+		return d.members(func(string) error { return d.skip() })
+	case '[':
 		if err := d.push(); err != nil {
 			return err
 		}
-		if d.s[d.i] == closing {
+		if d.s[d.i] == ']' {
 			d.i++
 			d.depth--
 			return nil
 		}
 		for {
-			if c == '{' {
-				if err := d.key(); err != nil {
-					return err
-				}
-			}
 			if err := d.skip(); err != nil {
 				return err
 			}
-			more, err := d.next(closing, context)
+			more, err := d.next(']', "after array element")
 			if !more {
 				return err
 			}
@@ -209,24 +173,4 @@ func (d *decoder) skip() error {
 		}
 		return d.invalid("looking for beginning of value")
 	}
-}
-
-// key moves past an object's member name and its colon.
-func (d *decoder) key() error {
-	if d.s[d.i] != '"' {
-		return d.invalid("looking for beginning of object key string")
-	}
-	if _, err := d.str(); err != nil {
-		return err
-	}
-	d.space()
-	if d.i == len(d.s) {
-		return d.eof()
-	}
-	if d.s[d.i] != ':' {
-		return d.invalid("after object key")
-	}
-	d.i++
-	d.space()
-	return nil
 }
