@@ -422,23 +422,37 @@ func (c *nativeCompiler) object(obj *gojq.Object, in *proj) (node, *proj, bool) 
 		return nil, nil, false
 	}
 	return func(e *nativeEnv, in any) (any, res) {
-		m := make(map[string]any, len(keys))
-		r := one
-		for i, val := range vals {
-			v, rv := val(e, in)
-			switch rv {
-			case bail:
-				return nil, bail
-			case none:
-				r = none // evaluate the rest: one of them may bail
-			}
-			m[keys[i]] = v // a later duplicate key wins, as in gojq
-		}
+		var small [maxEncodedKeys]any
+		vs, r := evalEach(e, in, vals, small[:0])
 		if r != one {
 			return nil, r
 		}
+		m := make(map[string]any, len(keys))
+		for i, v := range vs {
+			m[keys[i]] = v // a later duplicate key wins, as in gojq
+		}
 		return m, one
 	}, nil, true
+}
+
+// evalEach evaluates every node on in, appending to vs the values of
+// those that give one. It evaluates them all, as gojq would, so that one
+// that would fail is seen even beside one that gives no value: it returns
+// bail if any bailed, else none if any gave no value.
+func evalEach(e *nativeEnv, in any, nodes []node, vs []any) ([]any, res) {
+	r := one
+	for _, n := range nodes {
+		v, rn := n(e, in)
+		switch rn {
+		case bail:
+			return vs, bail
+		case none:
+			r = none
+			continue
+		}
+		vs = append(vs, v)
+	}
+	return vs, r
 }
 
 // objectParts compiles the keys and values of an object construction.
@@ -529,18 +543,7 @@ func (c *nativeCompiler) encoderOf(part *gojq.Query, n node, in *proj) encoder {
 	}
 	return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
 		var small [maxEncodedKeys]any
-		vs := small[:len(vals)]
-		r := one
-		for i, val := range vals {
-			v, rv := val(e, in)
-			switch rv {
-			case bail:
-				return b, bail
-			case none:
-				r = none
-			}
-			vs[i] = v
-		}
+		vs, r := evalEach(e, in, vals, small[:0])
 		if r != one {
 			return b, r
 		}
@@ -579,16 +582,15 @@ func (c *nativeCompiler) messagerOf(part *gojq.Query, in *proj) messager {
 		}
 	}
 	return func(e *nativeEnv, in any) (messageParts, res) {
-		var m messageParts
-		r := one
-		for i, val := range vals {
-			v, rv := val(e, in)
-			switch rv {
-			case bail:
-				return m, bail
-			case none:
-				r = none
-			}
+		var (
+			m     messageParts
+			small [3]any
+		)
+		vs, r := evalEach(e, in, vals, small[:0])
+		if r != one {
+			return m, r
+		}
+		for i, v := range vs {
 			switch keys[i] { // a later duplicate key wins
 			case "subject":
 				m.subject, m.hasSubject = v, true
@@ -619,17 +621,11 @@ func (c *nativeCompiler) array(a *gojq.Array, in *proj) (node, *proj, bool) {
 		}
 	}
 	return func(e *nativeEnv, in any) (any, res) {
-		vs := make([]any, 0, len(elems))
-		for _, el := range elems {
-			v, r := el(e, in)
-			switch r {
-			case bail:
-				return nil, bail
-			case one:
-				vs = append(vs, v)
-			}
+		vs, r := evalEach(e, in, elems, make([]any, 0, len(elems)))
+		if r == bail {
+			return nil, bail
 		}
-		return vs, one
+		return vs, one // the parts without a value add none
 	}, nil, true
 }
 
