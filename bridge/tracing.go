@@ -22,9 +22,9 @@ const TracerName = "github.com/natsbridge/bridge"
 
 // WithTracerProvider has every route trace its inputs with tp's tracer: a
 // consumer span per input, continuing the trace of its traceparent header,
-// and a producer span per output of a sampled input, whose context each
-// output carries on in its traceparent and tracestate headers. Nil or a
-// no-op provider traces nothing, at no cost: the default.
+// whose context each of its outputs carries on in its traceparent and
+// tracestate headers (see WithPublishSpans for a span per output too). Nil
+// or a no-op provider traces nothing, at no cost: the default.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(b *Bridge) error {
 		b.tracer = nil
@@ -55,6 +55,20 @@ func WithRootSampling(fraction float64) Option {
 			return fmt.Errorf("%w: root sampling %v, want 0 to 1", ErrInvalidOption, fraction)
 		}
 		b.roots = fraction
+		return nil
+	}
+}
+
+// WithPublishSpans has the routes that trace give each output of a sampled
+// input a producer span of its own too, "publish" and the route's Out, a
+// child of the input's consumer span, ended once the output is handed to
+// NATS; the output carries the producer span's context on rather than the
+// consumer span's. Off by default: a sampled input then costs one span, not
+// one more per output, and the consumer span is the parent of whatever
+// receives the outputs.
+func WithPublishSpans(on bool) Option {
+	return func(b *Bridge) error {
+		b.publishSpans = on
 		return nil
 	}
 }
@@ -94,23 +108,25 @@ var propagator propagation.TraceContext
 type tracing struct {
 	tracer                 trace.Tracer
 	roots                  float64 // the fraction of new traces started
+	publishSpans           bool    // a producer span per output of a sampled input
 	processName, pubName   string
 	processOpts, pubOpts   []trace.SpanStartOption
 	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
 }
 
-func newTracing(tr trace.Tracer, roots float64, cfg RouteConfig) *tracing {
+func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConfig) *tracing {
 	if tr == nil {
 		return nil
 	}
 	common := []attribute.KeyValue{attrSystem.String("nats"), attrRoute.String(cfg.Name)}
 	t := &tracing{
-		tracer:      tr,
-		roots:       roots,
-		processName: "process " + cfg.In,
-		pubName:     "publish " + cfg.Out,
-		processOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
-		pubOpts:     []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
+		tracer:       tr,
+		roots:        roots,
+		publishSpans: publishSpans,
+		processName:  "process " + cfg.In,
+		pubName:      "publish " + cfg.Out,
+		processOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
+		pubOpts:      []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
 		processAttrs: append(common[:len(common):len(common)],
 			attrOpName.String("process"), attrOpType.String("process"), attrTemplate.String(cfg.In)),
 		pubAttrs: append(common[:len(common):len(common)],
@@ -151,16 +167,18 @@ func (t *tracing) begin(in *input) {
 }
 
 // publish gives out, an output of in going to subject, the trace context
-// it carries on, and returns the span of its publish, to end once the sink
-// has it; nil when in is not sampled: then out carries in's own span
-// context, so that whoever receives it keeps to the sampling decision.
+// it carries on: that of in's consumer span, or, with publish spans, that
+// of the producer span it starts and returns, to end once the sink has the
+// output. It returns nil otherwise, and when in is not sampled: then out
+// carries in's own span context, so that whoever receives it keeps to the
+// sampling decision.
 func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) trace.Span {
 	ctx := in.traceCtx
 	if ctx == nil {
 		return nil
 	}
 	var sp trace.Span
-	if trace.SpanFromContext(ctx).IsRecording() {
+	if t.publishSpans && trace.SpanFromContext(ctx).IsRecording() {
 		ctx, sp = t.tracer.Start(ctx, t.pubName, t.pubOpts...)
 		sp.SetAttributes(t.pubAttrs...)
 		sp.SetAttributes(attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
