@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -109,9 +110,27 @@ type tracing struct {
 	tracer                 trace.Tracer
 	roots                  float64 // the fraction of new traces started
 	publishSpans           bool    // a producer span per output of a sampled input
+	in, out                string  // the subjects of the route: the destination templates
 	processName, pubName   string
 	processOpts, pubOpts   []trace.SpanStartOption
 	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
+}
+
+// attrBuf gathers the attributes of a span, to give them in one
+// SetAttributes call: the span's slice of them grows with each call. It
+// holds more than a span of the bridge is given at once. As the argument
+// of an interface method, it would escape to the heap: attrBufs keeps
+// them, since the span copies what it is given.
+type attrBuf [16]attribute.KeyValue
+
+var attrBufs = sync.Pool{New: func() any { return new(attrBuf) }}
+
+// setAttributes gives sp attrs, gathered in buf, and returns buf to
+// attrBufs.
+func setAttributes(sp trace.Span, buf *attrBuf, attrs []attribute.KeyValue) {
+	sp.SetAttributes(attrs...)
+	clear(buf[:]) // nothing kept alive from the pool
+	attrBufs.Put(buf)
 }
 
 func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConfig) *tracing {
@@ -123,14 +142,16 @@ func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConf
 		tracer:       tr,
 		roots:        roots,
 		publishSpans: publishSpans,
+		in:           cfg.In,
+		out:          cfg.Out,
 		processName:  "process " + cfg.In,
 		pubName:      "publish " + cfg.Out,
 		processOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
 		pubOpts:      []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
 		processAttrs: append(common[:len(common):len(common)],
-			attrOpName.String("process"), attrOpType.String("process"), attrTemplate.String(cfg.In)),
+			attrOpName.String("process"), attrOpType.String("process")),
 		pubAttrs: append(common[:len(common):len(common)],
-			attrOpName.String("publish"), attrOpType.String("send"), attrTemplate.String(cfg.Out)),
+			attrOpName.String("publish"), attrOpType.String("send")),
 	}
 	group := cfg.Queue
 	if cfg.JetStream() {
@@ -156,14 +177,20 @@ func (t *tracing) begin(in *input) {
 	if !sp.IsRecording() {
 		return
 	}
-	sp.SetAttributes(t.processAttrs...)
-	sp.SetAttributes(attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
+	buf := attrBufs.Get().(*attrBuf)
+	attrs := append(buf[:0], t.processAttrs...)
+	attrs = append(attrs, attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
+	if in.a.Subject != t.in {
+		// In has wildcards.
+		attrs = append(attrs, attrTemplate.String(t.in))
+	}
 	if in.a.Reply != "" {
-		sp.SetAttributes(attrReplyTo.String(in.a.Reply))
+		attrs = append(attrs, attrReplyTo.String(in.a.Reply))
 	}
 	if d := in.js; d != nil {
-		sp.SetAttributes(attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
+		attrs = append(attrs, attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
 	}
+	setAttributes(sp, buf, attrs)
 }
 
 // publish gives out, an output of in going to subject, the trace context
@@ -180,14 +207,20 @@ func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) tra
 	var sp trace.Span
 	if t.publishSpans && trace.SpanFromContext(ctx).IsRecording() {
 		ctx, sp = t.tracer.Start(ctx, t.pubName, t.pubOpts...)
-		sp.SetAttributes(t.pubAttrs...)
-		sp.SetAttributes(attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
+		buf := attrBufs.Get().(*attrBuf)
+		attrs := append(buf[:0], t.pubAttrs...)
+		attrs = append(attrs, attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
+		if subject != t.out {
+			// A mapping, or a subject the stage chose.
+			attrs = append(attrs, attrTemplate.String(t.out))
+		}
 		if out.Reply != "" {
-			sp.SetAttributes(attrReplyTo.String(out.Reply))
+			attrs = append(attrs, attrReplyTo.String(out.Reply))
 		}
 		if id := out.Meta.Get("Nats-Msg-Id"); id != "" {
-			sp.SetAttributes(attrMessageID.String(id))
+			attrs = append(attrs, attrMessageID.String(id))
 		}
+		setAttributes(sp, buf, attrs)
 	}
 	sc := trace.SpanContextFromContext(ctx)
 	switch {
@@ -218,19 +251,21 @@ func (t *tracing) end(in *input, o outcome) {
 	}
 	sp := trace.SpanFromContext(in.traceCtx)
 	if sp.IsRecording() {
-		sp.SetAttributes(attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
+		buf := attrBufs.Get().(*attrBuf)
+		attrs := append(buf[:0], attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
 		switch o.kind {
 		case failed:
-			sp.SetAttributes(attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
+			attrs = append(attrs, attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
 			msg := string(o.reason)
 			if o.err != nil {
 				msg += ": " + o.err.Error()
 			}
 			sp.SetStatus(codes.Error, msg)
 		case dropped:
-			sp.SetAttributes(attrReason.String(string(o.reason)))
+			attrs = append(attrs, attrReason.String(string(o.reason)))
 			sp.SetStatus(codes.Error, "dropped: "+string(o.reason))
 		}
+		setAttributes(sp, buf, attrs)
 	}
 	sp.End()
 }

@@ -181,7 +181,8 @@ func TestTracingContinuesTrace(t *testing.T) {
 
 // TestTracingPublishSpans: with publish spans, each output gets a producer
 // span under its input's consumer span, and carries the producer span's
-// context on.
+// context on. A span names its destination template only when it differs
+// from the destination: when In or Out has wildcards or a mapping.
 func TestTracingPublishSpans(t *testing.T) {
 	s := natstest.Start(t, nil)
 	nc := natstest.Connect(t, s)
@@ -218,6 +219,8 @@ func TestTracingPublishSpans(t *testing.T) {
 		"messaging.message.body.size":    5,
 		"bridge.route":                   "orders",
 	})
+	checkAttrs(t, consumers["plain"], map[string]any{"messaging.destination.name": "plain.in", "messaging.destination.template": nil})
+	checkAttrs(t, producers["plain"], map[string]any{"messaging.destination.name": "plain.out", "messaging.destination.template": nil})
 	for _, r := range []string{"orders", "plain"} {
 		consumer, producer := consumers[r], producers[r]
 		if producer.Parent.SpanID() != consumer.SpanContext.SpanID() || producer.SpanContext.TraceID() != consumer.SpanContext.TraceID() {
@@ -235,7 +238,8 @@ func TestTracingPublishSpans(t *testing.T) {
 }
 
 // TestTracingStartsTrace: a message without trace context starts a trace,
-// which its output carries on; its reply subject is an attribute.
+// which its output carries on; its reply subject is an attribute, and its
+// destination template none: it is the destination.
 func TestTracingStartsTrace(t *testing.T) {
 	s := natstest.Start(t, nil)
 	nc := natstest.Connect(t, s)
@@ -254,6 +258,7 @@ func TestTracingStartsTrace(t *testing.T) {
 	checkAttrs(t, consumer, map[string]any{
 		"messaging.nats.message.reply_to": "reply.here",
 		"messaging.destination.name":      "in",
+		"messaging.destination.template":  nil,
 	})
 	sc := carried(t, out.Header)
 	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != consumer.SpanContext.SpanID() {
