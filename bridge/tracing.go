@@ -167,8 +167,13 @@ func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConf
 // begin starts the consumer span of in, a child of the context in its
 // headers, if any.
 func (t *tracing) begin(in *input) {
-	ctx := propagator.Extract(context.Background(), headerCarrier(in.a.Meta))
-	if t.roots < 1 && !trace.SpanContextFromContext(ctx).IsValid() && rand.Float64() >= t.roots {
+	ctx := context.Background()
+	continued := false // in carries trace context
+	if len(in.a.Meta) > 0 {
+		ctx = propagator.Extract(ctx, headerCarrier(in.a.Meta))
+		continued = trace.SpanContextFromContext(ctx).IsValid()
+	}
+	if !continued && t.roots < 1 && rand.Float64() >= t.roots {
 		in.traceCtx = nil // not traced: it goes on as it came
 		return
 	}

@@ -537,8 +537,9 @@ func (s *countingSpan) End(opts ...trace.SpanEndOption) {
 }
 
 // TestTracingRootSampling traces none of the inputs that come without trace
-// context (fraction 0), which go on with none, and still every input that
-// comes with one.
+// context (fraction 0), which go on as they came, other headers or an
+// invalid traceparent included, and still every input that comes with
+// trace context.
 func TestTracingRootSampling(t *testing.T) {
 	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.AlwaysSample()))
 	s := natstest.Start(t, nil)
@@ -549,15 +550,23 @@ func TestTracingRootSampling(t *testing.T) {
 	for range 20 {
 		publish(t, nc, "in", "new", nil)
 	}
+	publish(t, nc, "in", "other", nats.Header{"X-Other": {"1"}})
+	publish(t, nc, "in", "invalid", nats.Header{"traceparent": {"00-00000000000000000000000000000000-00f067aa0ba902b7-01"}})
 	publish(t, nc, "in", "continued", nats.Header{"Traceparent": {upSampled}})
-	msgs := got.waitN(t, 21)
+	msgs := got.waitN(t, 23)
 	for _, m := range msgs[:20] {
 		if len(m.Header) != 0 {
 			t.Fatalf("an input without trace context went out with headers %v", m.Header)
 		}
 	}
-	if sc := carried(t, msgs[20].Header); !sc.IsValid() {
-		t.Fatalf("the continued trace was not carried on: %v", msgs[20].Header)
+	if h := msgs[20].Header; len(h) != 1 || h.Get("X-Other") != "1" {
+		t.Errorf("an input with other headers went out with %v", h)
+	}
+	if h := msgs[21].Header; len(h) != 1 || !strings.HasPrefix(h.Get("traceparent"), "00-0000") {
+		t.Errorf("an input with an invalid traceparent went out with %v", h)
+	}
+	if sc := carried(t, msgs[22].Header); !sc.IsValid() {
+		t.Fatalf("the continued trace was not carried on: %v", msgs[22].Header)
 	}
 	if spans := waitSpans(t, exp, trace.SpanKindConsumer, 1); len(spans) != 1 {
 		t.Fatalf("%d consumer spans, want the continued trace's only", len(spans))
