@@ -129,7 +129,7 @@ var attrBufs = sync.Pool{New: func() any { return new(attrBuf) }}
 // attrBufs.
 func setAttributes(sp trace.Span, buf *attrBuf, attrs []attribute.KeyValue) {
 	sp.SetAttributes(attrs...)
-	clear(buf[:]) // nothing kept alive from the pool
+	clear(buf[:min(len(attrs), len(buf))]) // nothing kept alive from the pool
 	attrBufs.Put(buf)
 }
 
