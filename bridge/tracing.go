@@ -116,21 +116,33 @@ type tracing struct {
 	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
 }
 
-// attrBuf gathers the attributes of a span, to give them in one
-// SetAttributes call: the span's slice of them grows with each call. It
-// holds more than a span of the bridge is given at once. As the argument
-// of an interface method, it would escape to the heap: attrBufs keeps
-// them, since the span copies what it is given.
-type attrBuf [16]attribute.KeyValue
+// spanAttrs gathers the attributes of a span, to give them in one
+// SetAttributes call: the span's slice of them grows with each call. A
+// consumer span gets all of its own at its end, those known at its start
+// kept with its input until then. Gathered on the stack, as the argument
+// of an interface method they would escape to the heap: spanAttrsPool
+// keeps them, since the span copies what it is given.
+type spanAttrs struct {
+	kv  []attribute.KeyValue // in arr, unless it outgrew it
+	arr [20]attribute.KeyValue
+}
 
-var attrBufs = sync.Pool{New: func() any { return new(attrBuf) }}
+var spanAttrsPool = sync.Pool{New: func() any {
+	a := new(spanAttrs)
+	a.kv = a.arr[:0]
+	return a
+}}
 
-// setAttributes gives sp attrs, gathered in buf, and returns buf to
-// attrBufs.
-func setAttributes(sp trace.Span, buf *attrBuf, attrs []attribute.KeyValue) {
-	sp.SetAttributes(attrs...)
-	clear(buf[:min(len(attrs), len(buf))]) // nothing kept alive from the pool
-	attrBufs.Put(buf)
+func newSpanAttrs() *spanAttrs { return spanAttrsPool.Get().(*spanAttrs) }
+
+func (a *spanAttrs) add(kvs ...attribute.KeyValue) { a.kv = append(a.kv, kvs...) }
+
+// setOn gives sp the attributes and returns a to the pool.
+func (a *spanAttrs) setOn(sp trace.Span) {
+	sp.SetAttributes(a.kv...)
+	clear(a.arr[:min(len(a.kv), len(a.arr))]) // nothing kept alive from the pool
+	a.kv = a.arr[:0]
+	spanAttrsPool.Put(a)
 }
 
 func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConfig) *tracing {
@@ -182,20 +194,21 @@ func (t *tracing) begin(in *input) {
 	if !sp.IsRecording() {
 		return
 	}
-	buf := attrBufs.Get().(*attrBuf)
-	attrs := append(buf[:0], t.processAttrs...)
-	attrs = append(attrs, attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
+	// Its attributes are given at its end, with the outcome's, in one call.
+	a := newSpanAttrs()
+	a.add(t.processAttrs...)
+	a.add(attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
 	if in.a.Subject != t.in {
 		// In has wildcards.
-		attrs = append(attrs, attrTemplate.String(t.in))
+		a.add(attrTemplate.String(t.in))
 	}
 	if in.a.Reply != "" {
-		attrs = append(attrs, attrReplyTo.String(in.a.Reply))
+		a.add(attrReplyTo.String(in.a.Reply))
 	}
 	if d := in.js; d != nil {
-		attrs = append(attrs, attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
+		a.add(attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
 	}
-	setAttributes(sp, buf, attrs)
+	in.spanAttrs = a // for end
 }
 
 // publish gives out, an output of in going to subject, the trace context
@@ -212,20 +225,20 @@ func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) tra
 	var sp trace.Span
 	if t.publishSpans && trace.SpanFromContext(ctx).IsRecording() {
 		ctx, sp = t.tracer.Start(ctx, t.pubName, t.pubOpts...)
-		buf := attrBufs.Get().(*attrBuf)
-		attrs := append(buf[:0], t.pubAttrs...)
-		attrs = append(attrs, attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
+		a := newSpanAttrs()
+		a.add(t.pubAttrs...)
+		a.add(attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
 		if subject != t.out {
 			// A mapping, or a subject the stage chose.
-			attrs = append(attrs, attrTemplate.String(t.out))
+			a.add(attrTemplate.String(t.out))
 		}
 		if out.Reply != "" {
-			attrs = append(attrs, attrReplyTo.String(out.Reply))
+			a.add(attrReplyTo.String(out.Reply))
 		}
 		if id := out.Meta.Get("Nats-Msg-Id"); id != "" {
-			attrs = append(attrs, attrMessageID.String(id))
+			a.add(attrMessageID.String(id))
 		}
-		setAttributes(sp, buf, attrs)
+		a.setOn(sp)
 	}
 	sc := trace.SpanContextFromContext(ctx)
 	switch {
@@ -256,21 +269,25 @@ func (t *tracing) end(in *input, o outcome) {
 	}
 	sp := trace.SpanFromContext(in.traceCtx)
 	if sp.IsRecording() {
-		buf := attrBufs.Get().(*attrBuf)
-		attrs := append(buf[:0], attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
+		a := in.spanAttrs
+		in.spanAttrs = nil
+		if a == nil { // a span that began not recording
+			a = newSpanAttrs()
+		}
+		a.add(attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
 		switch o.kind {
 		case failed:
-			attrs = append(attrs, attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
+			a.add(attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
 			msg := string(o.reason)
 			if o.err != nil {
 				msg += ": " + o.err.Error()
 			}
 			sp.SetStatus(codes.Error, msg)
 		case dropped:
-			attrs = append(attrs, attrReason.String(string(o.reason)))
+			a.add(attrReason.String(string(o.reason)))
 			sp.SetStatus(codes.Error, "dropped: "+string(o.reason))
 		}
-		setAttributes(sp, buf, attrs)
+		a.setOn(sp)
 	}
 	sp.End()
 }
