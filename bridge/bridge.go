@@ -84,6 +84,7 @@ type Bridge struct {
 	shutdownTimeout time.Duration
 	tracer          trace.Tracer // nil: no tracing
 	roots           float64      // the fraction of new traces started
+	publishSpans    bool         // a producer span per output of a sampled input
 	started         chan struct{}
 
 	mu      sync.Mutex
@@ -133,7 +134,7 @@ func New(nc *nats.Conn, routes []RouteConfig, opts ...Option) (*Bridge, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.tracing = newTracing(b.tracer, b.roots, rc)
+		r.tracing = newTracing(b.tracer, b.roots, b.publishSpans, rc)
 		b.routes = append(b.routes, r)
 		used[rc.InConn], used[rc.OutConn] = true, true
 	}

@@ -33,9 +33,11 @@ type input struct {
 	failure atomic.Pointer[outcome]
 	// js is set on JetStream routes: what to acknowledge.
 	js *delivery
-	// traceCtx holds the input's span, on a route that traces, and
+	// traceCtx holds the input's span, on a route that traces,
+	// spanAttrs the attributes of a recording span until it ends, and
 	// traceHeader the headers of its output when it had none.
 	traceCtx    context.Context
+	spanAttrs   *spanAttrs
 	traceHeader *traceHeader
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -22,9 +23,9 @@ const TracerName = "github.com/natsbridge/bridge"
 
 // WithTracerProvider has every route trace its inputs with tp's tracer: a
 // consumer span per input, continuing the trace of its traceparent header,
-// and a producer span per output of a sampled input, whose context each
-// output carries on in its traceparent and tracestate headers. Nil or a
-// no-op provider traces nothing, at no cost: the default.
+// whose context each of its outputs carries on in its traceparent and
+// tracestate headers (see WithPublishSpans for a span per output too). Nil
+// or a no-op provider traces nothing, at no cost: the default.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(b *Bridge) error {
 		b.tracer = nil
@@ -55,6 +56,20 @@ func WithRootSampling(fraction float64) Option {
 			return fmt.Errorf("%w: root sampling %v, want 0 to 1", ErrInvalidOption, fraction)
 		}
 		b.roots = fraction
+		return nil
+	}
+}
+
+// WithPublishSpans has the routes that trace give each output of a sampled
+// input a producer span of its own too, "publish" and the route's Out, a
+// child of the input's consumer span, ended once the output is handed to
+// NATS; the output carries the producer span's context on rather than the
+// consumer span's. Off by default: a sampled input then costs one span, not
+// one more per output, and the consumer span is the parent of whatever
+// receives the outputs.
+func WithPublishSpans(on bool) Option {
+	return func(b *Bridge) error {
+		b.publishSpans = on
 		return nil
 	}
 }
@@ -94,27 +109,61 @@ var propagator propagation.TraceContext
 type tracing struct {
 	tracer                 trace.Tracer
 	roots                  float64 // the fraction of new traces started
+	publishSpans           bool    // a producer span per output of a sampled input
+	in, out                string  // the subjects of the route: the destination templates
 	processName, pubName   string
 	processOpts, pubOpts   []trace.SpanStartOption
 	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
 }
 
-func newTracing(tr trace.Tracer, roots float64, cfg RouteConfig) *tracing {
+// spanAttrs gathers the attributes of a span, to give them in one
+// SetAttributes call: the span's slice of them grows with each call. A
+// consumer span gets all of its own at its end, those known at its start
+// kept with its input until then. Gathered on the stack, as the argument
+// of an interface method they would escape to the heap: spanAttrsPool
+// keeps them, since the span copies what it is given.
+type spanAttrs struct {
+	kv  []attribute.KeyValue // in arr, unless it outgrew it
+	arr [20]attribute.KeyValue
+}
+
+var spanAttrsPool = sync.Pool{New: func() any {
+	a := new(spanAttrs)
+	a.kv = a.arr[:0]
+	return a
+}}
+
+func newSpanAttrs() *spanAttrs { return spanAttrsPool.Get().(*spanAttrs) }
+
+func (a *spanAttrs) add(kvs ...attribute.KeyValue) { a.kv = append(a.kv, kvs...) }
+
+// setOn gives sp the attributes and returns a to the pool.
+func (a *spanAttrs) setOn(sp trace.Span) {
+	sp.SetAttributes(a.kv...)
+	clear(a.arr[:min(len(a.kv), len(a.arr))]) // nothing kept alive from the pool
+	a.kv = a.arr[:0]
+	spanAttrsPool.Put(a)
+}
+
+func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConfig) *tracing {
 	if tr == nil {
 		return nil
 	}
 	common := []attribute.KeyValue{attrSystem.String("nats"), attrRoute.String(cfg.Name)}
 	t := &tracing{
-		tracer:      tr,
-		roots:       roots,
-		processName: "process " + cfg.In,
-		pubName:     "publish " + cfg.Out,
-		processOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
-		pubOpts:     []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
+		tracer:       tr,
+		roots:        roots,
+		publishSpans: publishSpans,
+		in:           cfg.In,
+		out:          cfg.Out,
+		processName:  "process " + cfg.In,
+		pubName:      "publish " + cfg.Out,
+		processOpts:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)},
+		pubOpts:      []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)},
 		processAttrs: append(common[:len(common):len(common)],
-			attrOpName.String("process"), attrOpType.String("process"), attrTemplate.String(cfg.In)),
+			attrOpName.String("process"), attrOpType.String("process")),
 		pubAttrs: append(common[:len(common):len(common)],
-			attrOpName.String("publish"), attrOpType.String("send"), attrTemplate.String(cfg.Out)),
+			attrOpName.String("publish"), attrOpType.String("send")),
 	}
 	group := cfg.Queue
 	if cfg.JetStream() {
@@ -130,8 +179,13 @@ func newTracing(tr trace.Tracer, roots float64, cfg RouteConfig) *tracing {
 // begin starts the consumer span of in, a child of the context in its
 // headers, if any.
 func (t *tracing) begin(in *input) {
-	ctx := propagator.Extract(context.Background(), headerCarrier(in.a.Meta))
-	if t.roots < 1 && !trace.SpanContextFromContext(ctx).IsValid() && rand.Float64() >= t.roots {
+	ctx := context.Background()
+	continued := false // in carries trace context
+	if len(in.a.Meta) > 0 {
+		ctx = propagator.Extract(ctx, headerCarrier(in.a.Meta))
+		continued = trace.SpanContextFromContext(ctx).IsValid()
+	}
+	if !continued && t.roots < 1 && rand.Float64() >= t.roots {
 		in.traceCtx = nil // not traced: it goes on as it came
 		return
 	}
@@ -140,36 +194,51 @@ func (t *tracing) begin(in *input) {
 	if !sp.IsRecording() {
 		return
 	}
-	sp.SetAttributes(t.processAttrs...)
-	sp.SetAttributes(attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
+	// Its attributes are given at its end, with the outcome's, in one call.
+	a := newSpanAttrs()
+	a.add(t.processAttrs...)
+	a.add(attrDestination.String(in.a.Subject), attrBodySize.Int(len(in.a.Payload)))
+	if in.a.Subject != t.in {
+		// In has wildcards.
+		a.add(attrTemplate.String(t.in))
+	}
 	if in.a.Reply != "" {
-		sp.SetAttributes(attrReplyTo.String(in.a.Reply))
+		a.add(attrReplyTo.String(in.a.Reply))
 	}
 	if d := in.js; d != nil {
-		sp.SetAttributes(attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
+		a.add(attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
 	}
+	in.spanAttrs = a // for end
 }
 
 // publish gives out, an output of in going to subject, the trace context
-// it carries on, and returns the span of its publish, to end once the sink
-// has it; nil when in is not sampled: then out carries in's own span
-// context, so that whoever receives it keeps to the sampling decision.
+// it carries on: that of in's consumer span, or, with publish spans, that
+// of the producer span it starts and returns, to end once the sink has the
+// output. It returns nil otherwise, and when in is not sampled: then out
+// carries in's own span context, so that whoever receives it keeps to the
+// sampling decision.
 func (t *tracing) publish(in *input, out *artifact.Artifact, subject string) trace.Span {
 	ctx := in.traceCtx
 	if ctx == nil {
 		return nil
 	}
 	var sp trace.Span
-	if trace.SpanFromContext(ctx).IsRecording() {
+	if t.publishSpans && trace.SpanFromContext(ctx).IsRecording() {
 		ctx, sp = t.tracer.Start(ctx, t.pubName, t.pubOpts...)
-		sp.SetAttributes(t.pubAttrs...)
-		sp.SetAttributes(attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
+		a := newSpanAttrs()
+		a.add(t.pubAttrs...)
+		a.add(attrDestination.String(subject), attrBodySize.Int(len(out.Payload)))
+		if subject != t.out {
+			// A mapping, or a subject the stage chose.
+			a.add(attrTemplate.String(t.out))
+		}
 		if out.Reply != "" {
-			sp.SetAttributes(attrReplyTo.String(out.Reply))
+			a.add(attrReplyTo.String(out.Reply))
 		}
 		if id := out.Meta.Get("Nats-Msg-Id"); id != "" {
-			sp.SetAttributes(attrMessageID.String(id))
+			a.add(attrMessageID.String(id))
 		}
+		a.setOn(sp)
 	}
 	sc := trace.SpanContextFromContext(ctx)
 	switch {
@@ -200,19 +269,25 @@ func (t *tracing) end(in *input, o outcome) {
 	}
 	sp := trace.SpanFromContext(in.traceCtx)
 	if sp.IsRecording() {
-		sp.SetAttributes(attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
+		a := in.spanAttrs
+		in.spanAttrs = nil
+		if a == nil { // a span that began not recording
+			a = newSpanAttrs()
+		}
+		a.add(attrOutcome.String(o.kind.String()), attrOutputs.Int(int(in.outputs.Load())))
 		switch o.kind {
 		case failed:
-			sp.SetAttributes(attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
+			a.add(attrReason.String(string(o.reason)), attrErrorType.String(string(o.reason)))
 			msg := string(o.reason)
 			if o.err != nil {
 				msg += ": " + o.err.Error()
 			}
 			sp.SetStatus(codes.Error, msg)
 		case dropped:
-			sp.SetAttributes(attrReason.String(string(o.reason)))
+			a.add(attrReason.String(string(o.reason)))
 			sp.SetStatus(codes.Error, "dropped: "+string(o.reason))
 		}
+		a.setOn(sp)
 	}
 	sp.End()
 }

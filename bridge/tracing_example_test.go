@@ -14,8 +14,9 @@ import (
 )
 
 // A traced route: each input gets a consumer span, which continues the
-// trace of its traceparent header, and each output a producer span, whose
-// context the output carries on. A program exports the spans with an OTLP
+// trace of its traceparent header, and whose context its outputs carry on
+// (with WithPublishSpans, each output gets a producer span of its own
+// too, and carries that on). A program exports the spans with an OTLP
 // exporter; here they are kept in memory.
 func ExampleWithTracerProvider() {
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true})
@@ -64,9 +65,11 @@ func ExampleWithTracerProvider() {
 	for _, s := range spans.GetSpans() {
 		fmt.Println(s.SpanKind, s.Name, "in trace", s.SpanContext.TraceID())
 	}
-	fmt.Println("output traceparent:", m.Header.Get("traceparent")[:35])
+	parent := m.Header.Get("traceparent")
+	fmt.Println("output traceparent:", parent[:35])
+	fmt.Println("its parent is the consumer span:", parent[36:52] == spans.GetSpans()[0].SpanContext.SpanID().String())
 	// Output:
-	// producer publish billing.{{wildcard(1)}} in trace 4bf92f3577b34da6a3ce929d0e0e4736
 	// consumer process orders.* in trace 4bf92f3577b34da6a3ce929d0e0e4736
 	// output traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736
+	// its parent is the consumer span: true
 }

@@ -120,8 +120,9 @@ func publish(t *testing.T, nc *nats.Conn, subject, payload string, h nats.Header
 
 // TestTracingContinuesTrace: a message that carries trace context (as
 // OpenTelemetry's HTTP carrier writes it, Traceparent) gets a consumer
-// span in that trace, its output a producer span under it, and the output
-// carries the producer span's context on, under lower-case keys.
+// span in that trace, and its output carries the consumer span's context
+// on, under lower-case keys; without publish spans, there is no other
+// span.
 func TestTracingContinuesTrace(t *testing.T) {
 	s := natstest.Start(t, nil)
 	nc := natstest.Connect(t, s)
@@ -133,19 +134,15 @@ func TestTracingContinuesTrace(t *testing.T) {
 	publish(t, nc, "orders.7", "hello", nats.Header{"Traceparent": {upSampled}, "Tracestate": {"up=1"}, "X-Other": {"kept"}})
 	out := got.waitN(t, 1)[0]
 	consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
-	producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
 
-	if consumer.Name != "process orders.*" || producer.Name != "publish audit.{{wildcard(1)}}" {
-		t.Errorf("span names %q, %q", consumer.Name, producer.Name)
+	if consumer.Name != "process orders.*" {
+		t.Errorf("consumer span name %q", consumer.Name)
 	}
 	if tid := consumer.SpanContext.TraceID().String(); tid != upTrace {
 		t.Errorf("consumer span in trace %s, want the incoming %s", tid, upTrace)
 	}
 	if p := consumer.Parent; !p.IsRemote() || p.SpanID().String() != upSpan {
 		t.Errorf("consumer span's parent %v, want the remote span %s", p.SpanID(), upSpan)
-	}
-	if producer.Parent.SpanID() != consumer.SpanContext.SpanID() || producer.SpanContext.TraceID() != consumer.SpanContext.TraceID() {
-		t.Errorf("producer span's parent %v, want the consumer span %v", producer.Parent.SpanID(), consumer.SpanContext.SpanID())
 	}
 	checkAttrs(t, consumer, map[string]any{
 		"messaging.system":                "nats",
@@ -162,22 +159,17 @@ func TestTracingContinuesTrace(t *testing.T) {
 		"bridge.outputs":                  1,
 		"bridge.reason":                   nil,
 	})
-	checkAttrs(t, producer, map[string]any{
-		"messaging.system":               "nats",
-		"messaging.operation.name":       "publish",
-		"messaging.operation.type":       "send",
-		"messaging.destination.name":     "audit.7",
-		"messaging.destination.template": "audit.{{wildcard(1)}}",
-		"bridge.route":                   "orders",
-	})
 	if consumer.Status.Code != codes.Unset {
 		t.Errorf("consumer span status %v", consumer.Status)
 	}
+	if spans := exp.GetSpans(); len(spans) != 1 {
+		t.Errorf("%d spans, want the consumer span only", len(spans))
+	}
 
 	sc := carried(t, out.Header)
-	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != producer.SpanContext.SpanID() || !sc.IsSampled() {
-		t.Errorf("output carries %s/%s sampled %v, want the producer span %s/%s", sc.TraceID(), sc.SpanID(), sc.IsSampled(),
-			producer.SpanContext.TraceID(), producer.SpanContext.SpanID())
+	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != consumer.SpanContext.SpanID() || !sc.IsSampled() {
+		t.Errorf("output carries %s/%s sampled %v, want the consumer span %s/%s", sc.TraceID(), sc.SpanID(), sc.IsSampled(),
+			consumer.SpanContext.TraceID(), consumer.SpanContext.SpanID())
 	}
 	if ts := out.Header.Values("tracestate"); len(ts) != 1 || ts[0] != "up=1" || out.Header.Get("Tracestate") != "" {
 		t.Errorf("output tracestate headers %v, want tracestate: up=1 only", out.Header)
@@ -187,8 +179,67 @@ func TestTracingContinuesTrace(t *testing.T) {
 	}
 }
 
+// TestTracingPublishSpans: with publish spans, each output gets a producer
+// span under its input's consumer span, and carries the producer span's
+// context on. A span names its destination template only when it differs
+// from the destination: when In or Out has wildcards or a mapping.
+func TestTracingPublishSpans(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+	start(t, nc, []bridge.RouteConfig{
+		{Name: "orders", In: "orders.*", Out: "audit.{{wildcard(1)}}"},
+		{Name: "plain", In: "plain.in", Out: "plain.out"},
+	}, bridge.WithTracerProvider(tp), bridge.WithPublishSpans(true))
+	got := collect(t, nc, "audit.>")
+	plain := collect(t, nc, "plain.out")
+
+	publish(t, nc, "orders.7", "hello", nats.Header{"Traceparent": {upSampled}, "Tracestate": {"up=1"}})
+	publish(t, nc, "plain.in", "hi", nats.Header{"Traceparent": {upSampled}})
+	outs := map[string]*nats.Msg{"orders": got.waitN(t, 1)[0], "plain": plain.waitN(t, 1)[0]}
+	consumers := map[string]tracetest.SpanStub{}
+	for _, c := range waitSpans(t, exp, trace.SpanKindConsumer, 2) {
+		consumers[attrs(c)["bridge.route"].AsString()] = c
+	}
+	producers := map[string]tracetest.SpanStub{}
+	for _, p := range waitSpans(t, exp, trace.SpanKindProducer, 2) {
+		producers[attrs(p)["bridge.route"].AsString()] = p
+	}
+
+	producer := producers["orders"]
+	if producer.Name != "publish audit.{{wildcard(1)}}" {
+		t.Errorf("producer span name %q", producer.Name)
+	}
+	checkAttrs(t, producer, map[string]any{
+		"messaging.system":               "nats",
+		"messaging.operation.name":       "publish",
+		"messaging.operation.type":       "send",
+		"messaging.destination.name":     "audit.7",
+		"messaging.destination.template": "audit.{{wildcard(1)}}",
+		"messaging.message.body.size":    5,
+		"bridge.route":                   "orders",
+	})
+	checkAttrs(t, consumers["plain"], map[string]any{"messaging.destination.name": "plain.in", "messaging.destination.template": nil})
+	checkAttrs(t, producers["plain"], map[string]any{"messaging.destination.name": "plain.out", "messaging.destination.template": nil})
+	for _, r := range []string{"orders", "plain"} {
+		consumer, producer := consumers[r], producers[r]
+		if producer.Parent.SpanID() != consumer.SpanContext.SpanID() || producer.SpanContext.TraceID() != consumer.SpanContext.TraceID() {
+			t.Errorf("%s: producer span's parent %v, want the consumer span %v", r, producer.Parent.SpanID(), consumer.SpanContext.SpanID())
+		}
+		sc := carried(t, outs[r].Header)
+		if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != producer.SpanContext.SpanID() || !sc.IsSampled() {
+			t.Errorf("%s: output carries %s/%s sampled %v, want the producer span %s/%s", r, sc.TraceID(), sc.SpanID(), sc.IsSampled(),
+				producer.SpanContext.TraceID(), producer.SpanContext.SpanID())
+		}
+	}
+	if ts := outs["orders"].Header.Values("tracestate"); len(ts) != 1 || ts[0] != "up=1" {
+		t.Errorf("output tracestate headers %v, want tracestate: up=1 only", outs["orders"].Header)
+	}
+}
+
 // TestTracingStartsTrace: a message without trace context starts a trace,
-// which its output carries on; its reply subject is an attribute.
+// which its output carries on; its reply subject is an attribute, and its
+// destination template none: it is the destination.
 func TestTracingStartsTrace(t *testing.T) {
 	s := natstest.Start(t, nil)
 	nc := natstest.Connect(t, s)
@@ -201,14 +252,17 @@ func TestTracingStartsTrace(t *testing.T) {
 	}
 	out := got.waitN(t, 1)[0]
 	consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
-	producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
 	if consumer.Parent.IsValid() {
 		t.Errorf("consumer span has parent %v, want a new trace", consumer.Parent)
 	}
-	checkAttrs(t, consumer, map[string]any{"messaging.nats.message.reply_to": "reply.here", "messaging.destination.name": "in"})
+	checkAttrs(t, consumer, map[string]any{
+		"messaging.nats.message.reply_to": "reply.here",
+		"messaging.destination.name":      "in",
+		"messaging.destination.template":  nil,
+	})
 	sc := carried(t, out.Header)
-	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != producer.SpanContext.SpanID() {
-		t.Errorf("output carries %s/%s, want %s/%s", sc.TraceID(), sc.SpanID(), producer.SpanContext.TraceID(), producer.SpanContext.SpanID())
+	if sc.TraceID() != consumer.SpanContext.TraceID() || sc.SpanID() != consumer.SpanContext.SpanID() {
+		t.Errorf("output carries %s/%s, want %s/%s", sc.TraceID(), sc.SpanID(), consumer.SpanContext.TraceID(), consumer.SpanContext.SpanID())
 	}
 	if out.Reply != "reply.here" {
 		t.Errorf("output reply %q", out.Reply)
@@ -270,7 +324,7 @@ func TestTracingOff(t *testing.T) {
 
 // TestTracingOutcomes: filtered and failed inputs say so on their spans,
 // a failure with status Error; a dead letter carries the context of its
-// input's span; every span ends exactly once.
+// input's span; every span, publish spans included, ends exactly once.
 func TestTracingOutcomes(t *testing.T) {
 	s := natstest.Start(t, nil)
 	nc := natstest.Connect(t, s)
@@ -291,7 +345,7 @@ func TestTracingOutcomes(t *testing.T) {
 	}
 	var c counts
 	start(t, nc, []bridge.RouteConfig{{Name: "st", In: "in", Out: "out", DLQ: "dlq", Process: process, Workers: 4}},
-		bridge.WithTracerProvider(ends), bridge.WithHooks(c.hooks()))
+		bridge.WithTracerProvider(ends), bridge.WithPublishSpans(true), bridge.WithHooks(c.hooks()))
 	dead := collect(t, nc, "dlq")
 	got := collect(t, nc, "out")
 
@@ -357,54 +411,72 @@ func TestTracingOutcomes(t *testing.T) {
 
 // TestTracingJetStream: a JetStream route's spans name the stream, the
 // consumer and the delivery, and an output stored in a stream carries the
-// trace on.
+// trace on: the consumer span's context, or with publish spans that of
+// the producer span, which names the message ID.
 func TestTracingJetStream(t *testing.T) {
-	_, nc, js := jsSetup(t)
-	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.NeverSample()))
-	ends := countEnds(tp)
-	m := nats.NewMsg("in.1")
-	m.Data = []byte("stored")
-	m.Header.Set("traceparent", upSampled)
-	if _, err := js.PublishMsg(t.Context(), m); err != nil {
-		t.Fatal(err)
-	}
-	start(t, nc, []bridge.RouteConfig{jsRoute("r")}, bridge.WithTracerProvider(ends))
-	consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
-	producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
-	waitCount(t, "OUT", 1, streamMsgs(t, js, "OUT"))
+	for _, publishSpans := range []bool{false, true} {
+		t.Run(fmt.Sprintf("publish-spans=%v", publishSpans), func(t *testing.T) {
+			_, nc, js := jsSetup(t)
+			tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.NeverSample()))
+			ends := countEnds(tp)
+			m := nats.NewMsg("in.1")
+			m.Data = []byte("stored")
+			m.Header.Set("traceparent", upSampled)
+			if _, err := js.PublishMsg(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+			start(t, nc, []bridge.RouteConfig{jsRoute("r")}, bridge.WithTracerProvider(ends), bridge.WithPublishSpans(publishSpans))
+			consumer := waitSpans(t, exp, trace.SpanKindConsumer, 1)[0]
+			want := consumer // the span the output carries
+			spans := 1
+			if publishSpans {
+				producer := waitSpans(t, exp, trace.SpanKindProducer, 1)[0]
+				checkAttrs(t, producer, map[string]any{
+					"messaging.destination.name":     "out.1",
+					"messaging.destination.template": "out.>",
+					"messaging.message.id":           "IN:1:0",
+				})
+				want = producer
+				spans++
+			}
+			waitCount(t, "OUT", 1, streamMsgs(t, js, "OUT"))
 
-	checkAttrs(t, consumer, map[string]any{
-		"messaging.destination.name":      "in.1",
-		"messaging.destination.template":  "in.>",
-		"messaging.nats.js.stream":        "IN",
-		"messaging.nats.js.consumer.name": "d-r",
-		"messaging.consumer.group.name":   "d-r",
-		"bridge.jetstream.sequence":       1,
-		"bridge.jetstream.delivered":      1,
-		"bridge.outcome":                  "processed",
-	})
-	checkAttrs(t, producer, map[string]any{"messaging.destination.name": "out.1", "messaging.message.id": "IN:1:0"})
-	if consumer.SpanContext.TraceID().String() != upTrace {
-		t.Errorf("consumer span in trace %s, want %s", consumer.SpanContext.TraceID(), upTrace)
-	}
-	st, err := js.Stream(t.Context(), "OUT")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := st.GetMsg(t.Context(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := carried(t, raw.Header)
-	if sc.TraceID().String() != upTrace || sc.SpanID() != producer.SpanContext.SpanID() {
-		t.Errorf("stored output carries %s/%s, want %s/%s", sc.TraceID(), sc.SpanID(), upTrace, producer.SpanContext.SpanID())
-	}
-	if raw.Header.Get(jetstream.MsgIDHeader) != "IN:1:0" {
-		t.Errorf("stored output headers %v", raw.Header)
-	}
-	consumerIdle(t, js, "d-r")
-	if err := ends.check(2); err != nil {
-		t.Error(err)
+			checkAttrs(t, consumer, map[string]any{
+				"messaging.destination.name":      "in.1",
+				"messaging.destination.template":  "in.>",
+				"messaging.nats.js.stream":        "IN",
+				"messaging.nats.js.consumer.name": "d-r",
+				"messaging.consumer.group.name":   "d-r",
+				"bridge.jetstream.sequence":       1,
+				"bridge.jetstream.delivered":      1,
+				"bridge.outcome":                  "processed",
+			})
+			if consumer.SpanContext.TraceID().String() != upTrace {
+				t.Errorf("consumer span in trace %s, want %s", consumer.SpanContext.TraceID(), upTrace)
+			}
+			st, err := js.Stream(t.Context(), "OUT")
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := st.GetMsg(t.Context(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := carried(t, raw.Header)
+			if sc.TraceID().String() != upTrace || sc.SpanID() != want.SpanContext.SpanID() {
+				t.Errorf("stored output carries %s/%s, want %s/%s", sc.TraceID(), sc.SpanID(), upTrace, want.SpanContext.SpanID())
+			}
+			if raw.Header.Get(jetstream.MsgIDHeader) != "IN:1:0" {
+				t.Errorf("stored output headers %v", raw.Header)
+			}
+			consumerIdle(t, js, "d-r")
+			if err := ends.check(spans); err != nil {
+				t.Error(err)
+			}
+			if n := len(exp.GetSpans()); n != spans {
+				t.Errorf("%d spans, want %d", n, spans)
+			}
+		})
 	}
 }
 
@@ -465,8 +537,9 @@ func (s *countingSpan) End(opts ...trace.SpanEndOption) {
 }
 
 // TestTracingRootSampling traces none of the inputs that come without trace
-// context (fraction 0), which go on with none, and still every input that
-// comes with one.
+// context (fraction 0), which go on as they came, other headers or an
+// invalid traceparent included, and still every input that comes with
+// trace context.
 func TestTracingRootSampling(t *testing.T) {
 	tp, exp := tracer(t, sdktrace.ParentBased(sdktrace.AlwaysSample()))
 	s := natstest.Start(t, nil)
@@ -477,15 +550,23 @@ func TestTracingRootSampling(t *testing.T) {
 	for range 20 {
 		publish(t, nc, "in", "new", nil)
 	}
+	publish(t, nc, "in", "other", nats.Header{"X-Other": {"1"}})
+	publish(t, nc, "in", "invalid", nats.Header{"traceparent": {"00-00000000000000000000000000000000-00f067aa0ba902b7-01"}})
 	publish(t, nc, "in", "continued", nats.Header{"Traceparent": {upSampled}})
-	msgs := got.waitN(t, 21)
+	msgs := got.waitN(t, 23)
 	for _, m := range msgs[:20] {
 		if len(m.Header) != 0 {
 			t.Fatalf("an input without trace context went out with headers %v", m.Header)
 		}
 	}
-	if sc := carried(t, msgs[20].Header); !sc.IsValid() {
-		t.Fatalf("the continued trace was not carried on: %v", msgs[20].Header)
+	if h := msgs[20].Header; len(h) != 1 || h.Get("X-Other") != "1" {
+		t.Errorf("an input with other headers went out with %v", h)
+	}
+	if h := msgs[21].Header; len(h) != 1 || !strings.HasPrefix(h.Get("traceparent"), "00-0000") {
+		t.Errorf("an input with an invalid traceparent went out with %v", h)
+	}
+	if sc := carried(t, msgs[22].Header); !sc.IsValid() {
+		t.Fatalf("the continued trace was not carried on: %v", msgs[22].Header)
 	}
 	if spans := waitSpans(t, exp, trace.SpanKindConsumer, 1); len(spans) != 1 {
 		t.Fatalf("%d consumer spans, want the continued trace's only", len(spans))

@@ -117,6 +117,7 @@ func newBridge(cfg *config.Config, cs *conns, logger *slog.Logger, m *metrics.Me
 		bridge.WithLogger(logger),
 		bridge.WithTracerProvider(tp),
 		bridge.WithRootSampling(rootSampling(cfg.Tracing)),
+		bridge.WithPublishSpans(cfg.Tracing.PublishSpans),
 		bridge.WithShutdownTimeout(cfg.Service.ShutdownTimeout),
 		// The status page's recent failures come from here.
 		bridge.WithHooks(recordFailures(bridgemetrics.Hooks(m), st)),

@@ -126,16 +126,26 @@ func startGRPCReceiver(t *testing.T) *otlpReceiver {
 
 // TestTracingOTLP runs the binary with tracing on, against a receiver of
 // each OTLP protocol: the spans of a message that crossed it arrive, in
-// the trace the message came with, by the time it has exited.
+// the trace the message came with, by the time it has exited. By default
+// that is its consumer span, whose context the output carries on; with
+// BRIDGE_TRACE_PUBLISH_SPANS, a producer span too, under it, whose
+// context the output carries on instead.
 func TestTracingOTLP(t *testing.T) {
 	const (
 		upTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
 		upSpan  = "00f067aa0ba902b7"
 	)
-	for _, protocol := range []string{"http/protobuf", "grpc"} {
-		t.Run(protocol, func(t *testing.T) {
+	for _, test := range []struct {
+		protocol     string
+		publishSpans bool
+	}{
+		{"http/protobuf", false},
+		{"http/protobuf", true},
+		{"grpc", true},
+	} {
+		t.Run(fmt.Sprintf("%s publish-spans=%v", test.protocol, test.publishSpans), func(t *testing.T) {
 			rcv := startHTTPReceiver
-			if protocol == "grpc" {
+			if test.protocol == "grpc" {
 				rcv = startGRPCReceiver
 			}
 			r := rcv(t)
@@ -147,10 +157,11 @@ func TestTracingOTLP(t *testing.T) {
 				"BRIDGE_ROUTE_0_IN=t.in",
 				"BRIDGE_ROUTE_0_OUT=t.out",
 				"OTEL_EXPORTER_OTLP_ENDPOINT="+r.url,
-				"OTEL_EXPORTER_OTLP_PROTOCOL="+protocol,
+				"OTEL_EXPORTER_OTLP_PROTOCOL="+test.protocol,
 				"OTEL_SERVICE_NAME=bridge-e2e",
 				"OTEL_TRACES_SAMPLER=parentbased_traceidratio",
 				"OTEL_TRACES_SAMPLER_ARG=0",
+				fmt.Sprintf("BRIDGE_TRACE_PUBLISH_SPANS=%v", test.publishSpans),
 			)
 			out := subscribe(t, nc, "t.out")
 			in := nats.NewMsg("t.in")
@@ -168,8 +179,12 @@ func TestTracingOTLP(t *testing.T) {
 
 			// The spans were exported on shutdown at the latest.
 			spans := r.spans()
-			if len(spans) != 2 {
-				t.Fatalf("%d spans received, want the consumer and producer spans of the sampled message: %v", len(spans), spans)
+			want := 1
+			if test.publishSpans {
+				want = 2
+			}
+			if len(spans) != want {
+				t.Fatalf("%d spans received, want the %d of the sampled message: %v", len(spans), want, spans)
 			}
 			byKind := map[tracepb.Span_SpanKind]span{}
 			for _, sp := range spans {
@@ -182,14 +197,18 @@ func TestTracingOTLP(t *testing.T) {
 				}
 			}
 			consumer, producer := byKind[tracepb.Span_SPAN_KIND_CONSUMER], byKind[tracepb.Span_SPAN_KIND_PRODUCER]
-			if consumer.Span == nil || producer.Span == nil {
-				t.Fatalf("spans %v, want a consumer and a producer", spans)
+			if consumer.Span == nil || test.publishSpans && producer.Span == nil {
+				t.Fatalf("spans %v, want a consumer and, with publish spans, a producer", spans)
 			}
 			if consumer.GetName() != "process t.in" || hex.EncodeToString(consumer.GetParentSpanId()) != upSpan {
 				t.Errorf("consumer span %q under %x, want process t.in under %s", consumer.GetName(), consumer.GetParentSpanId(), upSpan)
 			}
-			if producer.GetName() != "publish t.out" || string(producer.GetParentSpanId()) != string(consumer.GetSpanId()) {
-				t.Errorf("producer span %q under %x, want publish t.out under %x", producer.GetName(), producer.GetParentSpanId(), consumer.GetSpanId())
+			carried := consumer.GetSpanId() // the span the output carries on
+			if test.publishSpans {
+				if producer.GetName() != "publish t.out" || string(producer.GetParentSpanId()) != string(consumer.GetSpanId()) {
+					t.Errorf("producer span %q under %x, want publish t.out under %x", producer.GetName(), producer.GetParentSpanId(), consumer.GetSpanId())
+				}
+				carried = producer.GetSpanId()
 			}
 			var route string
 			for _, kv := range consumer.GetAttributes() {
@@ -214,7 +233,7 @@ func TestTracingOTLP(t *testing.T) {
 				if m.Header.Get("Traceparent") != "" || len(tp) != 55 {
 					t.Fatalf("output %q headers %v, want a traceparent in lower case only", m.Data, m.Header)
 				}
-				want := "00-" + upTrace + "-" + hex.EncodeToString(producer.GetSpanId()) + "-01"
+				want := "00-" + upTrace + "-" + hex.EncodeToString(carried) + "-01"
 				if tp != want {
 					t.Errorf("output traceparent %s, want %s", tp, want)
 				}
@@ -235,6 +254,10 @@ func TestTracingCheck(t *testing.T) {
 			"tracing: OTLP grpc to http://c:4317, sampler parentbased_traceidratio 0.01\n",
 		},
 		{[]string{"OTEL_TRACES_EXPORTER=otlp"}, "tracing: OTLP http/protobuf to http://localhost:4318/v1/traces, sampler parentbased_always_on\n"},
+		{
+			[]string{"OTEL_TRACES_EXPORTER=otlp", "BRIDGE_TRACE_PUBLISH_SPANS=true"},
+			"tracing: OTLP http/protobuf to http://localhost:4318/v1/traces, sampler parentbased_always_on, publish spans\n",
+		},
 	} {
 		r := bridge(t, test.environ, "-check")
 		if r.code != 0 || !strings.Contains(r.stdout, test.want) {

@@ -20,6 +20,7 @@ type TracingConfig struct {
 	ServiceName    string `env:"OTEL_SERVICE_NAME" doc:"nats-bridge" help:"The 'service.name' of the spans; it takes precedence over one in OTEL_RESOURCE_ATTRIBUTES."`
 	Sampler        string `env:"OTEL_TRACES_SAMPLER" envDefault:"parentbased_always_on" help:"Which messages are traced: 'always_on', 'always_off', 'traceidratio' (a fraction of them, OTEL_TRACES_SAMPLER_ARG), or 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio': as the trace context of the message says when it carries one (sampled upstream: traced here), as the rest of the name says when it does not."`
 	SamplerArg     string `env:"OTEL_TRACES_SAMPLER_ARG" doc:"1.0" help:"The fraction of traces sampled by 'traceidratio' and 'parentbased_traceidratio', from 0 to 1, e.g. '0.01'; only used with those."`
+	PublishSpans   bool   `env:"BRIDGE_TRACE_PUBLISH_SPANS" envDefault:"false" help:"'true' gives each output of a sampled message a producer span of its own too, 'publish <OUT>', a child of the consumer span of the message, and the output carries the context of that span on. By default each output carries the context of the consumer span: a sampled message costs one span, not one more per output."`
 }
 
 // Tracing exporters, the values of TracingConfig.Exporter.
@@ -143,6 +144,9 @@ func (c TracingConfig) LogValue() slog.Value {
 	if c.ServiceName != "" {
 		attrs = append(attrs, slog.String("service_name", c.ServiceName))
 	}
+	if c.PublishSpans {
+		attrs = append(attrs, slog.Bool("publish_spans", true))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -155,6 +159,9 @@ func (c TracingConfig) String() string {
 	s := fmt.Sprintf("OTLP %s to %s, sampler %s", c.Protocol, redactURL(c.URL()), c.Sampler)
 	if samplers[c.Sampler] {
 		s += fmt.Sprintf(" %g", c.Ratio())
+	}
+	if c.PublishSpans {
+		s += ", publish spans"
 	}
 	return s
 }

@@ -75,6 +75,18 @@ func TestTracingOn(t *testing.T) {
 	}
 }
 
+// TestTracingPublishSpans: off by default; on, the descriptions say so.
+func TestTracingPublishSpans(t *testing.T) {
+	c := mustLoad(t, "OTEL_TRACES_EXPORTER=otlp").Tracing
+	if c.PublishSpans || strings.Contains(c.String(), "publish") || strings.Contains(c.LogValue().String(), "publish") {
+		t.Errorf("publish spans by default: %+v, %s, %s", c, c, c.LogValue())
+	}
+	c = mustLoad(t, "OTEL_TRACES_EXPORTER=otlp", "BRIDGE_TRACE_PUBLISH_SPANS=true").Tracing
+	if !c.PublishSpans || !strings.HasSuffix(c.String(), ", publish spans") || !strings.Contains(c.LogValue().String(), "publish_spans=true") {
+		t.Errorf("BRIDGE_TRACE_PUBLISH_SPANS=true: %+v, %s, %s", c, c, c.LogValue())
+	}
+}
+
 func TestTracingProblems(t *testing.T) {
 	got := problems(t,
 		"OTEL_SDK_DISABLED=maybe",
@@ -83,10 +95,12 @@ func TestTracingProblems(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://",
 		"OTEL_EXPORTER_OTLP_PROTOCOL=http/json",
 		"OTEL_TRACES_SAMPLER=jaeger_remote",
+		"BRIDGE_TRACE_PUBLISH_SPANS=yes",
 	)
 	for _, name := range []string{
 		"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_TRACES_SAMPLER",
+		"BRIDGE_TRACE_PUBLISH_SPANS",
 	} {
 		if len(got[name]) != 1 {
 			t.Errorf("%s: problems %q, want one", name, got[name])

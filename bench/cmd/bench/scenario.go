@@ -142,9 +142,12 @@ var scenarios = []scenario{
 	},
 	{
 		// Issue 16: tracing on, 1% of the messages sampled, against the
-		// same route untraced. Every message gets a span and its output
-		// a traceparent header; the sampled ones are exported by OTLP to
-		// a sink the harness serves.
+		// same route untraced. The load's messages carry no trace
+		// context: the bridge starts a trace for one in a hundred, and
+		// the others go on as they came, with no span and no header.
+		// Each sampled one gets a consumer span (no producer span:
+		// BRIDGE_TRACE_PUBLISH_SPANS is off), exported by OTLP to a sink
+		// the harness serves, and its output a traceparent header.
 		name: "tracing-1pct", title: "passthrough, 128 B burst, OpenTelemetry tracing with 1% sampled",
 		kind: burst, size: 128,
 		contenders: []contender{bridgeDefaults(), bridgeWith("bridge-traced", "the bridge, traced, 1% sampled, OTLP/HTTP",
