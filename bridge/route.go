@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,7 +47,16 @@ type route struct {
 	out   *nats.Conn
 	// tracing is set on a route that traces its inputs.
 	tracing *tracing
+	// chosen holds subjects a stage chose that chosenSubject accepted,
+	// up to maxChosen of them: stages choose among few subjects, and
+	// checking one costs more than the rest of a small message's route.
+	chosen  sync.Map // string → struct{}
+	nChosen atomic.Int32
 }
+
+// maxChosen bounds a route's cache of accepted subjects, so that a stage
+// choosing a new subject per message (an ID in it) holds no more memory.
+const maxChosen = 4096
 
 // source is where a route's inputs come from. It hands each one to
 // route.accept, from one goroutine at a time, and settles them as told:
@@ -262,6 +274,9 @@ func (r *route) outSubject(in *input, out *artifact.Artifact) (string, error) {
 
 // chosenSubject checks a subject a stage chose for an output.
 func (r *route) chosenSubject(s string) (string, error) {
+	if _, ok := r.chosen.Load(s); ok {
+		return s, nil
+	}
 	switch {
 	case !subjectmap.ValidLiteral(s):
 		return "", fmt.Errorf("%w: %q is not a subject without wildcards", stream.ErrSubject, s)
@@ -269,6 +284,12 @@ func (r *route) chosenSubject(s string) (string, error) {
 		return "", fmt.Errorf("%w: %q is outside Out %q (%s)", stream.ErrSubject, s, r.cfg.Out, r.mapping.Space())
 	case !r.cross && subjectmap.Matches(s, r.cfg.In):
 		return "", fmt.Errorf("%w: %q matches In %q: the route would consume its own output", stream.ErrSubject, s, r.cfg.In)
+	}
+	if r.nChosen.Load() < maxChosen {
+		// A clone: s may be part of a payload's memory.
+		if _, had := r.chosen.LoadOrStore(strings.Clone(s), struct{}{}); !had {
+			r.nChosen.Add(1)
+		}
 	}
 	return s, nil
 }
