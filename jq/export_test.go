@@ -15,12 +15,3 @@ func WithGojqOnly() Option {
 		return nil
 	}
 }
-
-// HasFastPath reports whether p has a native form, and shows what it
-// reads of a payload.
-func HasFastPath(p *Program) (bool, string) {
-	if p.native == nil {
-		return false, ""
-	}
-	return true, p.native.proj.String()
-}

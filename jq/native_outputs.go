@@ -1,0 +1,112 @@
+package jq
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/itchyny/gojq"
+)
+
+// encoder evaluates an output of a program in payload mode and appends its
+// encoding to b.
+type encoder func(e *nativeEnv, in any, b []byte) ([]byte, res)
+
+// encoderOf returns the encoder of a top-level part of a program, whose
+// node is n. An object construction is encoded as it is evaluated, with
+// its keys sorted once and for all, and no map in between.
+func (c *nativeCompiler) encoderOf(part *gojq.Query, n node, in *proj) encoder {
+	t := part.Term
+	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 || len(t.Object.KeyVals) > maxEncodedKeys {
+		return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
+			v, r := n(e, in)
+			if r != one {
+				return b, r
+			}
+			b, err := appendValue(b, v)
+			if err != nil {
+				return b, bail
+			}
+			return b, one
+		}
+	}
+	keys, vals, _ := c.objectParts(t.Object, in) // as n was: it compiles
+	// The members in encoding order, each once with the last value given
+	// for its key.
+	last := map[string]int{}
+	for i, k := range keys {
+		last[k] = i
+	}
+	type member struct {
+		prefix []byte // "key":
+		val    int
+	}
+	sorted := slices.Sorted(maps.Keys(last))
+	members := make([]member, len(sorted))
+	for i, k := range sorted {
+		members[i] = member{append(appendString(nil, k), ':'), last[k]}
+	}
+	return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
+		var small [maxEncodedKeys]any
+		vs, r := evalEach(e, in, vals, small[:0])
+		if r != one {
+			return b, r
+		}
+		b = append(b, '{')
+		for i, m := range members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, m.prefix...)
+			var err error
+			if b, err = appendValue(b, vs[m.val]); err != nil {
+				return b, bail
+			}
+		}
+		return append(b, '}'), one
+	}
+}
+
+// messager evaluates an output of a program in message mode: an object
+// describing a message, made without a map.
+type messager func(e *nativeEnv, in any) (messageParts, res)
+
+// messagerOf returns the messager of a top-level part of a program, if it
+// is an object construction with only the keys subject, headers and
+// payload; nil otherwise (the part's node serves, and output checks its
+// value).
+func (c *nativeCompiler) messagerOf(part *gojq.Query, in *proj) messager {
+	t := part.Term
+	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 {
+		return nil
+	}
+	keys, vals, _ := c.objectParts(t.Object, in) // as the part's node: it compiles
+	for _, k := range keys {
+		if k != "subject" && k != "headers" && k != "payload" {
+			return nil
+		}
+	}
+	return func(e *nativeEnv, in any) (messageParts, res) {
+		var (
+			m     messageParts
+			small [3]any
+		)
+		vs, r := evalEach(e, in, vals, small[:0])
+		if r != one {
+			return m, r
+		}
+		for i, v := range vs {
+			switch keys[i] { // a later duplicate key wins
+			case "subject":
+				m.subject, m.hasSubject = v, true
+			case "headers":
+				m.headers, m.hasHeaders = v, true
+			default:
+				m.payload, m.hasPayload = v, true
+			}
+		}
+		return m, r
+	}
+}
+
+// maxEncodedKeys bounds the objects encoderOf encodes directly.
+const maxEncodedKeys = 16
