@@ -102,13 +102,23 @@ func compileNative(q *gojq.Query) *nativeProgram {
 		msgs []messager
 	)
 	for _, part := range commaParts(q, nil) {
+		if obj := topObject(part); obj != nil {
+			// Encoded, or made a message, without a map.
+			keys, vals, ok := c.objectParts(obj, c.root)
+			if !ok {
+				return nil
+			}
+			outs = append(outs, objectNode(keys, vals))
+			encs = append(encs, objectEncoder(keys, vals))
+			msgs = append(msgs, objectMessager(keys, vals))
+			continue
+		}
 		n, o, ok := c.query(part, c.root)
 		if !ok {
 			return nil
 		}
 		c.use(o)
-		outs, encs = append(outs, n), append(encs, c.encoderOf(part, n, c.root))
-		msgs = append(msgs, c.messagerOf(part, c.root))
+		outs, encs, msgs = append(outs, n), append(encs, valueEncoder(n)), append(msgs, nil)
 	}
 	return &nativeProgram{outs: outs, encs: encs, msgs: msgs, proj: c.root}
 }
@@ -127,6 +137,16 @@ func (n *nativeProgram) encode(e *nativeEnv, in any, b []byte, ends []int) ([]by
 		}
 	}
 	return b, ends, true
+}
+
+// topObject returns the object construction q is, if it is one.
+func topObject(q *gojq.Query) *gojq.Object {
+	t := q.Term
+	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 ||
+		q.Meta != nil || len(q.Imports) > 0 || len(q.FuncDefs) > 0 || len(q.Patterns) > 0 {
+		return nil
+	}
+	return t.Object
 }
 
 // commaParts returns the parts of q separated by top-level commas.

@@ -83,6 +83,11 @@ func (c *nativeCompiler) object(obj *gojq.Object, in *proj) (node, *proj, bool) 
 	if !ok {
 		return nil, nil, false
 	}
+	return objectNode(keys, vals), nil, true
+}
+
+// objectNode makes the map of an object construction.
+func objectNode(keys []string, vals []node) node {
 	return func(e *nativeEnv, in any) (any, res) {
 		var small [maxEncodedKeys]any
 		vs, r := evalEach(e, in, vals, small[:0])
@@ -94,7 +99,7 @@ func (c *nativeCompiler) object(obj *gojq.Object, in *proj) (node, *proj, bool) 
 			m[keys[i]] = v // a later duplicate key wins, as in gojq
 		}
 		return m, one
-	}, nil, true
+	}
 }
 
 // evalEach evaluates every node on in, appending to vs the values of

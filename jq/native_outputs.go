@@ -3,33 +3,33 @@ package jq
 import (
 	"maps"
 	"slices"
-
-	"github.com/itchyny/gojq"
 )
 
 // encoder evaluates an output of a program in payload mode and appends its
 // encoding to b.
 type encoder func(e *nativeEnv, in any, b []byte) ([]byte, res)
 
-// encoderOf returns the encoder of a top-level part of a program, whose
-// node is n. An object construction is encoded as it is evaluated, with
-// its keys sorted once and for all, and no map in between.
-func (c *nativeCompiler) encoderOf(part *gojq.Query, n node, in *proj) encoder {
-	t := part.Term
-	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 || len(t.Object.KeyVals) > maxEncodedKeys {
-		return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
-			v, r := n(e, in)
-			if r != one {
-				return b, r
-			}
-			b, err := appendValue(b, v)
-			if err != nil {
-				return b, bail
-			}
-			return b, one
+// valueEncoder encodes the value n evaluates to.
+func valueEncoder(n node) encoder {
+	return func(e *nativeEnv, in any, b []byte) ([]byte, res) {
+		v, r := n(e, in)
+		if r != one {
+			return b, r
 		}
+		b, err := appendValue(b, v)
+		if err != nil {
+			return b, bail
+		}
+		return b, one
 	}
-	keys, vals, _ := c.objectParts(t.Object, in) // as n was: it compiles
+}
+
+// objectEncoder encodes an object construction as it is evaluated, with
+// its keys sorted once and for all, and no map in between.
+func objectEncoder(keys []string, vals []node) encoder {
+	if len(keys) > maxEncodedKeys {
+		return valueEncoder(objectNode(keys, vals))
+	}
 	// The members in encoding order, each once with the last value given
 	// for its key.
 	last := map[string]int{}
@@ -70,16 +70,10 @@ func (c *nativeCompiler) encoderOf(part *gojq.Query, n node, in *proj) encoder {
 // describing a message, made without a map.
 type messager func(e *nativeEnv, in any) (messageParts, res)
 
-// messagerOf returns the messager of a top-level part of a program, if it
-// is an object construction with only the keys subject, headers and
-// payload; nil otherwise (the part's node serves, and output checks its
-// value).
-func (c *nativeCompiler) messagerOf(part *gojq.Query, in *proj) messager {
-	t := part.Term
-	if t == nil || t.Type != gojq.TermTypeObject || len(t.SuffixList) > 0 {
-		return nil
-	}
-	keys, vals, _ := c.objectParts(t.Object, in) // as the part's node: it compiles
+// objectMessager returns the messager of an object construction with only
+// the keys subject, headers and payload; nil for any other (its node
+// serves, and output checks its map).
+func objectMessager(keys []string, vals []node) messager {
 	for _, k := range keys {
 		if k != "subject" && k != "headers" && k != "payload" {
 			return nil
@@ -108,5 +102,5 @@ func (c *nativeCompiler) messagerOf(part *gojq.Query, in *proj) messager {
 	}
 }
 
-// maxEncodedKeys bounds the objects encoderOf encodes directly.
+// maxEncodedKeys bounds the objects objectEncoder encodes directly.
 const maxEncodedKeys = 16
