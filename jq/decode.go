@@ -30,9 +30,12 @@ const maxDepth = 10000
 // string whose substrings become the strings and numbers of the result
 // (only strings with escapes or invalid UTF-8 are built anew), and sizes
 // every array exactly.
-func decode(b []byte) (any, error) {
+func decode(b []byte) (any, error) { return decodeText(string(b)) }
+
+// decodeText is decode of the text s, whose strings the value shares.
+func decodeText(s string) (any, error) {
 	d := decoders.Get().(*decoder)
-	d.s, d.i = string(b), 0
+	d.s, d.i = s, 0
 	v, err := d.document()
 	d.s = ""
 	if cap(d.stack) > 1<<12 {

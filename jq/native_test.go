@@ -128,8 +128,10 @@ func FuzzNative(f *testing.F) {
 			t.Fatalf("%s: generated program has no fast path", prog)
 		}
 		_, fullErr := decode(payload)
-		if _, err := decodeProjected(payload, p.native.proj, nil); (err == nil) != (fullErr == nil) {
-			t.Fatalf("%s reads %v of %q: projected decode says %v, decode %v", prog, p.native.proj, payload, err, fullErr)
+		for _, borrow := range []bool{false, true} {
+			if _, err := decodeProjected(payload, p.native.proj, nil, borrow); (err == nil) != (fullErr == nil) {
+				t.Fatalf("%s reads %v of %q: projected decode (borrowing %v) says %v, decode %v", prog, p.native.proj, payload, borrow, err, fullErr)
+			}
 		}
 		for _, emit := range []Emit{EmitPayload, EmitMessage} {
 			sameAsGojq(t, prog, emit, string(payload), "in.x", hname, hvalue)

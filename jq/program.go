@@ -137,19 +137,25 @@ func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream
 func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, error) {
 	s := scratches.Get().(*scratch)
 	defer s.release()
-	v, err := decodeProjected(a.Payload, p.native.proj, &s.root)
+	// In payload mode every output is encoded, so nothing keeps a string
+	// of the payload once this returns: the decoded value borrows its bytes.
+	v, err := decodeProjected(a.Payload, p.native.proj, &s.root, p.emit == EmitPayload)
 	if err != nil {
 		return false, nil
 	}
 	env := &s.env
 	env.msg = a
 	if p.emit == EmitPayload {
-		// The outputs' payloads share one buffer, each capped at its end.
+		// Encoded in the scratch buffer, then copied to one of their
+		// exact size (a program's output is seldom as long as its input):
+		// the outputs' payloads share it, each capped at its end.
 		var small [4]int
-		b, ends, ok := p.native.encode(env, v, make([]byte, 0, max(len(a.Payload), 64)), small[:0])
+		enc, ends, ok := p.native.encode(env, v, s.buf[:0], small[:0])
+		s.buf = enc
 		if !ok {
 			return false, nil
 		}
+		b := append([]byte(nil), enc...)
 		start := 0
 		for _, end := range ends {
 			if err := emit(encodedOutput(a, b[start:end:end])); err != nil {
@@ -190,6 +196,7 @@ func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, e
 type scratch struct {
 	env  nativeEnv
 	root partial
+	buf  []byte // the outputs' encodings, before they are copied out
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
@@ -198,6 +205,9 @@ func (s *scratch) release() {
 	s.env = nativeEnv{}
 	clear(s.root.inline[:])
 	s.root.vals = nil
+	if cap(s.buf) > 1<<16 {
+		s.buf = nil // do not pin the encoding of one huge output
+	}
 	scratches.Put(s)
 }
 

@@ -380,3 +380,49 @@ func TestErrorClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputsOwnTheirBytes checks that no output shares memory with its
+// input's payload, on the fast path and on gojq's, in both modes: the
+// fast path's payload mode decodes strings that borrow the payload's
+// bytes, and a caller may reuse its buffer once Process returns.
+func TestOutputsOwnTheirBytes(t *testing.T) {
+	const payload = `{"id":"a-1","k":"orders","n":{"s":"deep"},"v":2}`
+	for _, c := range []struct {
+		name string
+		src  string
+		opts []jq.Option
+	}{
+		{"payload", `{id: .id, s: .n.s, t: ("x" + .k)}, .id`, nil},
+		{"payload-whole", `., .id`, nil},
+		{"message", `{subject: .k, headers: {"X-Id": .id}, payload: .n.s}, {payload: .n}`, []jq.Option{jq.WithEmit(jq.EmitMessage)}},
+		{"payload-gojq", `{id: .id, s: .n.s, t: ("x" + .k)}, .id`, []jq.Option{jq.WithGojqOnly()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := jq.Compile(c.src, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := artifact.New("in", []byte(payload))
+			var outs []*artifact.Artifact
+			if err := p.Process(t.Context(), in, func(r *artifact.Artifact) error {
+				outs = append(outs, r)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			type seen struct{ subject, headers, payload string }
+			before := make([]seen, len(outs))
+			for i, r := range outs {
+				before[i] = seen{r.Subject, fmt.Sprint(r.Meta), string(r.Payload)}
+			}
+			for i := range in.Payload {
+				in.Payload[i] = '#' // the caller reuses its buffer
+			}
+			for i, r := range outs {
+				if now := (seen{r.Subject, fmt.Sprint(r.Meta), string(r.Payload)}); now != before[i] {
+					t.Errorf("output %d changed with its input's payload: %+v, was %+v", i, now, before[i])
+				}
+			}
+		})
+	}
+}

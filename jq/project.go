@@ -1,6 +1,9 @@
 package jq
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // proj is what a program reads of a JSON value: all of it, or only some
 // members of it when it is an object, each with what is read of it. The
@@ -77,12 +80,23 @@ func (p *proj) String() string {
 // are partial objects holding only those members. It accepts and rejects
 // exactly what decode does; its errors are not decode's, so a caller that
 // reports them decodes again. If b is an object, root becomes it.
-func decodeProjected(b []byte, p *proj, root *partial) (any, error) {
+//
+// With borrow set, the strings of the value share b's bytes instead of a
+// copy of them: they are valid only while b is unchanged, for a caller that
+// keeps none of them past its use of b (one that encodes what it outputs).
+// It saves a copy of the payload per message.
+func decodeProjected(b []byte, p *proj, root *partial, borrow bool) (any, error) {
+	var text string
+	if borrow {
+		text = unsafe.String(unsafe.SliceData(b), len(b))
+	} else {
+		text = string(b)
+	}
 	if p.whole() {
-		return decode(b)
+		return decodeText(text)
 	}
 	d := decoders.Get().(*decoder)
-	d.s, d.i, d.depth = string(b), 0, 0
+	d.s, d.i, d.depth = text, 0, 0
 	v, err := d.documentProjected(p, root)
 	d.s = ""
 	decoders.Put(d)
