@@ -170,6 +170,9 @@ func summary(w io.Writer, cfg *config.Config) {
 		in, out := r.In, r.Out
 		if r.InConn != config.DefaultConn || r.OutConn != config.DefaultConn {
 			in, out = r.InConn+":"+in, r.OutConn+":"+out
+			if !r.SameConn() && !r.JetStream() {
+				details = append(details, "reply timeout "+r.ReplyTimeout.String())
+			}
 		}
 		fmt.Fprintf(w, "  %s: %s -> %s (%s)\n", r.Name, in, out, strings.Join(details, ", "))
 	}

@@ -138,11 +138,13 @@ func TestCheck(t *testing.T) {
 				"BRIDGE_CONN_0_NAME=edge", "BRIDGE_CONN_0_URL=nats://edge:4222", "BRIDGE_CONN_0_USER=u", "BRIDGE_CONN_0_PASSWORD=" + password,
 				"BRIDGE_CONN_1_NAME=spare", "BRIDGE_CONN_1_URL=nats://spare:4222",
 				"BRIDGE_ROUTE_0_IN=orders.>", "BRIDGE_ROUTE_0_OUT=orders.>", "BRIDGE_ROUTE_0_IN_CONN=edge", "BRIDGE_ROUTE_0_OUT_CONN=default",
+				"BRIDGE_ROUTE_0_REPLY_TIMEOUT=3s",
 			},
 			want: []string{
 				"connection edge: url=nats://edge:4222 user=u password=[redacted]\n",
 				"connection spare: url=nats://spare:4222 (no route uses it: not opened)",
 				"route0: edge:orders.> -> default:orders.> (",
+				", reply timeout 3s)",
 			},
 		},
 	}
