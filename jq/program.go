@@ -96,7 +96,9 @@ func (p *Program) Generator() stream.Generator { return stream.FromFunc(p.Proces
 //   - emit's error, unchanged, if emit fails.
 //
 // Outputs emitted before an error stay emitted. halt ends the program
-// without error; halt_error is a runtime error.
+// without error; halt_error is a runtime error. a's payload must not
+// change while Process runs; no output shares its bytes, so the caller may
+// reuse them once Process returns.
 func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
 	if p.native != nil && ctx.Err() == nil {
 		if done, err := p.processNative(a, emit); done {
