@@ -182,3 +182,42 @@ func TestTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelledProcessesNothing queues inputs for a function generator,
+// alone and as a pool of workers, under a context already done: none is
+// processed, and each is reported with the context's error, naming it.
+func TestCancelledProcessesNothing(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			const n = 200
+			var calls atomic.Int32
+			g := stream.Parallel(workers, nil, stream.FromFunc(func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
+				calls.Add(1)
+				return emit(a)
+			}))
+			defer g.Close()
+			in := make(chan *artifact.Artifact, n)
+			for i := range n {
+				in <- artifact.New("s", []byte(strconv.Itoa(i)))
+			}
+			close(in)
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			out, errs := g.Generate(ctx, in)
+			reported := map[string]bool{}
+			for err := range errs {
+				var ae *stream.ArtifactError
+				if !errors.As(err, &ae) || !errors.Is(err, context.Canceled) {
+					t.Fatalf("error %v, want an ArtifactError matching context.Canceled", err)
+				}
+				reported[string(ae.Artifact.Payload)] = true
+			}
+			for range out {
+				t.Error("an output after cancellation")
+			}
+			if c := calls.Load(); c != 0 || len(reported) != n {
+				t.Fatalf("%d inputs processed, %d of %d reported; want 0 and all", c, len(reported), n)
+			}
+		})
+	}
+}

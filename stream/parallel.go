@@ -116,23 +116,45 @@ func (p *funcPool) Generate(ctx context.Context, in <-chan *artifact.Artifact) (
 }
 
 // work is one worker's loop, the same as a funcGen's: call fn on each
-// artifact of in until in is closed; once ctx is done, report the rest.
+// artifact of in until in is closed; once ctx is done, report the rest,
+// the one just taken included.
+//
+// Busy, it takes the next artifact with a receive that does not block
+// and looks at ctx without blocking: the first locks in alone, the second
+// nothing, where a select of both locks both on every artifact, and ctx's
+// channel is the same for every worker of a pool. Only an empty in waits
+// in a select.
 func (g *funcGen) work(ctx context.Context, in <-chan *artifact.Artifact, emit Emit, report func(*artifact.Artifact, error)) {
+	done := ctx.Done()
 	for {
+		var (
+			a  *artifact.Artifact
+			ok bool
+		)
 		select {
-		case a, ok := <-in:
-			if !ok {
+		case a, ok = <-in:
+		default:
+			select {
+			case a, ok = <-in:
+			case <-done:
+				flush(ctx, in, g.stop, report)
 				return
 			}
-			if err := g.call(ctx, a, emit); err != nil {
-				report(a, err)
-			}
-			continue
-		case <-ctx.Done():
 		}
-		break
+		if !ok {
+			return
+		}
+		select {
+		case <-done:
+			report(a, ctx.Err())
+			flush(ctx, in, g.stop, report)
+			return
+		default:
+		}
+		if err := g.call(ctx, a, emit); err != nil {
+			report(a, err)
+		}
 	}
-	flush(ctx, in, g.stop, report)
 }
 
 func (p *funcPool) Close() error { return p.g.Close() }
