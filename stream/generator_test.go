@@ -184,14 +184,19 @@ func TestTimeout(t *testing.T) {
 }
 
 // TestCancelledProcessesNothing queues inputs for a function generator,
-// alone and as a pool of workers, under a context already done: none is
-// processed, and each is reported with the context's error, naming it.
+// alone and as a pool of workers with and without a key, under a context
+// already done: none is processed, and each is reported with the
+// context's error, naming it.
 func TestCancelledProcessesNothing(t *testing.T) {
-	for _, workers := range []int{1, 3} {
-		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		workers int
+		key     stream.KeyFunc
+	}{{"alone", 1, nil}, {"pool", 3, nil}, {"keyed", 3, stream.BySubject}} {
+		t.Run(c.name, func(t *testing.T) {
 			const n = 200
 			var calls atomic.Int32
-			g := stream.Parallel(workers, nil, stream.FromFunc(func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
+			g := stream.Parallel(c.workers, c.key, stream.FromFunc(func(_ context.Context, a *artifact.Artifact, emit stream.Emit) error {
 				calls.Add(1)
 				return emit(a)
 			}))

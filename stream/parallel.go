@@ -44,23 +44,72 @@ func dispatch(ctx context.Context, in <-chan *artifact.Artifact, shards []chan *
 			close(s)
 		}
 	}()
+	done := ctx.Done()
 	for {
-		select {
-		case a, ok := <-in:
-			if !ok {
-				return
+		a, r := take(in, done)
+		if r == inClosed {
+			return
+		}
+		if r == taken {
+			shard := shards[pick(a)]
+			select {
+			case shard <- a: // a worker is waiting: no select
+				continue
+			default:
 			}
 			select {
-			case shards[pick(a)] <- a:
+			case shard <- a:
 				continue
-			case <-ctx.Done():
-				report(a, ctx.Err())
+			case <-done:
 			}
-		case <-ctx.Done():
 		}
-		break
+		if a != nil {
+			report(a, ctx.Err())
+		}
+		flush(ctx, in, stop, report)
+		return
 	}
-	flush(ctx, in, stop, report)
+}
+
+// took is what take got.
+type took uint8
+
+const (
+	taken    took = iota // an artifact
+	inClosed             // in is closed
+	ctxDone              // done is closed; the artifact, if any, was taken first
+)
+
+// take receives the next artifact of in for a worker or a dispatcher,
+// unless done is closed. While busy it uses a receive that does not block
+// and a look at done that does not lock: the first locks in alone, the
+// second nothing, where a select of both locks both for every artifact,
+// and done is the same channel for every worker of a pool. Only an empty
+// in waits in a select. An artifact taken as done closes comes back with
+// ctxDone, for the caller to report.
+func take(in <-chan *artifact.Artifact, done <-chan struct{}) (*artifact.Artifact, took) {
+	var (
+		a  *artifact.Artifact
+		ok bool
+	)
+	select {
+	case a, ok = <-in:
+	default:
+		select {
+		case a, ok = <-in:
+		case <-done:
+			return nil, ctxDone
+		}
+	}
+	if !ok {
+		return nil, inClosed
+	}
+	select {
+	case <-done:
+		return a, ctxDone
+	default:
+		return a, taken
+	}
 }
 
 func shardOf(seed maphash.Seed, key KeyFunc, n int) func(*artifact.Artifact) int {
@@ -118,38 +167,19 @@ func (p *funcPool) Generate(ctx context.Context, in <-chan *artifact.Artifact) (
 // work is one worker's loop, the same as a funcGen's: call fn on each
 // artifact of in until in is closed; once ctx is done, report the rest,
 // the one just taken included.
-//
-// Busy, it takes the next artifact with a receive that does not block
-// and looks at ctx without blocking: the first locks in alone, the second
-// nothing, where a select of both locks both on every artifact, and ctx's
-// channel is the same for every worker of a pool. Only an empty in waits
-// in a select.
 func (g *funcGen) work(ctx context.Context, in <-chan *artifact.Artifact, emit Emit, report func(*artifact.Artifact, error)) {
 	done := ctx.Done()
 	for {
-		var (
-			a  *artifact.Artifact
-			ok bool
-		)
-		select {
-		case a, ok = <-in:
-		default:
-			select {
-			case a, ok = <-in:
-			case <-done:
-				flush(ctx, in, g.stop, report)
-				return
-			}
-		}
-		if !ok {
+		a, r := take(in, done)
+		switch r {
+		case inClosed:
 			return
-		}
-		select {
-		case <-done:
-			report(a, ctx.Err())
+		case ctxDone:
+			if a != nil {
+				report(a, ctx.Err())
+			}
 			flush(ctx, in, g.stop, report)
 			return
-		default:
 		}
 		if err := g.call(ctx, a, emit); err != nil {
 			report(a, err)
