@@ -61,9 +61,10 @@ func dispatch(ctx context.Context, in <-chan *artifact.Artifact, shards []chan *
 			case shard <- a:
 				continue
 			case <-done:
+				r = takenDone
 			}
 		}
-		if a != nil {
+		if r == takenDone {
 			report(a, ctx.Err())
 		}
 		flush(ctx, in, stop, report)
@@ -75,9 +76,10 @@ func dispatch(ctx context.Context, in <-chan *artifact.Artifact, shards []chan *
 type took uint8
 
 const (
-	taken    took = iota // an artifact
-	inClosed             // in is closed
-	ctxDone              // done is closed; the artifact, if any, was taken first
+	taken     took = iota // an artifact
+	inClosed              // in is closed
+	ctxDone               // done is closed
+	takenDone             // an artifact, taken as done closed: the caller reports it
 )
 
 // take receives the next artifact of in for a worker or a dispatcher,
@@ -85,8 +87,7 @@ const (
 // and a look at done that does not lock: the first locks in alone, the
 // second nothing, where a select of both locks both for every artifact,
 // and done is the same channel for every worker of a pool. Only an empty
-// in waits in a select. An artifact taken as done closes comes back with
-// ctxDone, for the caller to report.
+// in waits in a select.
 func take(in <-chan *artifact.Artifact, done <-chan struct{}) (*artifact.Artifact, took) {
 	var (
 		a  *artifact.Artifact
@@ -106,7 +107,7 @@ func take(in <-chan *artifact.Artifact, done <-chan struct{}) (*artifact.Artifac
 	}
 	select {
 	case <-done:
-		return a, ctxDone
+		return a, takenDone
 	default:
 		return a, taken
 	}
@@ -174,10 +175,10 @@ func (g *funcGen) work(ctx context.Context, in <-chan *artifact.Artifact, emit E
 		switch r {
 		case inClosed:
 			return
+		case takenDone:
+			report(a, ctx.Err())
+			fallthrough
 		case ctxDone:
-			if a != nil {
-				report(a, ctx.Err())
-			}
 			flush(ctx, in, g.stop, report)
 			return
 		}
