@@ -68,6 +68,14 @@ type RouteConfig struct {
 	// runs on up to Workers goroutines; errors decide what becomes of the
 	// input (see the package documentation, "Failures").
 	Process stream.ProcessFunc
+	// LentOutputs says Process lends its outputs (as a jq program
+	// compiled with jq.WithLentOutputs does): an output, its Meta and its
+	// Payload may be reused once the emit it was passed to returns. A
+	// core route is done with an output by then; a JetStream route, which
+	// keeps each until the stream acknowledges it, copies it first. The
+	// Published hook then gets an output that is valid only during the
+	// call.
+	LentOutputs bool
 	// BufferSize is the capacity of the queue in front of Process (at most
 	// MaxBufferSize); 0 means DefaultBufferSize. A JetStream route never
 	// has more messages unacknowledged than this.

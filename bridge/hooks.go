@@ -34,7 +34,8 @@ type RouteHooks struct {
 	// Dropped: n messages were discarded without processing.
 	Dropped func(reason Reason, n int)
 	// Published: one output was published (on a JetStream route to a
-	// subject a stream stores: once the stream acknowledged it).
+	// subject a stream stores: once the stream acknowledged it). With
+	// RouteConfig.LentOutputs, out is valid only during the call.
 	Published func(out *artifact.Artifact)
 	// Latency: an output was published d after its input was received.
 	// Core routes time one input in 16, since there the clock reads

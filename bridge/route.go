@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,9 @@ type route struct {
 	dead  *deadLetters
 	// msgIDs is set on JetStream routes whose outputs carry Nats-Msg-Id.
 	msgIDs bool
+	// copyLent is set when Process lends its outputs and the sink keeps
+	// them past publish: a JetStream sink, until the acknowledgement.
+	copyLent bool
 	// cross is set on a route that publishes on another connection than
 	// it consumes on, out.
 	cross bool
@@ -131,6 +135,7 @@ func newRoute(cfg RouteConfig, in, out side, hooks RouteHooks, log *slog.Logger)
 	}
 	if cfg.JetStream() {
 		r.msgIDs = !cfg.NoMsgID
+		r.copyLent = cfg.LentOutputs
 		r.sink = newJSSink(r, out.nc, out.js)
 		r.src = newJSSource(r, in.js)
 	} else {
@@ -202,6 +207,9 @@ func (r *route) accept(in *input) {
 
 // output publishes out, an output of in.
 func (r *route) output(in *input, out *artifact.Artifact) {
+	if r.copyLent && out != &in.a {
+		out = ownLent(out)
+	}
 	// Count before the hand-over: the publish may be resolved before
 	// the sink returns. The route's own hold keeps pending above zero.
 	idx := in.outputs.Add(1) - 1
@@ -242,6 +250,15 @@ func (r *route) delivered(in *input, out *artifact.Artifact, err error) {
 		}
 	}
 	r.release(in)
+}
+
+// ownLent returns a copy of out, an output Process lent, that shares
+// nothing with it but its headers' strings, which never change.
+func ownLent(out *artifact.Artifact) *artifact.Artifact {
+	c := *out
+	c.Payload = bytes.Clone(out.Payload)
+	c.Meta = out.Meta.Clone()
+	return &c
 }
 
 // release lets go of one hold on in and settles it after the last.

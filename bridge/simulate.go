@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -49,7 +50,8 @@ func Simulate(ctx context.Context, rc RouteConfig, a *artifact.Artifact) ([]*art
 		if err != nil {
 			return &Failure{Reason: ReasonSubject, Err: err}
 		}
-		c := *out
+		c := *out // out may be lent (LentOutputs): copy what it holds
+		c.Payload = bytes.Clone(out.Payload)
 		c.Subject = subject
 		c.Origin = nil
 		c.Meta = out.Meta.Clone()

@@ -150,21 +150,30 @@ func BenchmarkWorkers(b *testing.B) {
 }
 
 // BenchmarkStage measures the processing stage alone, with ORDER_BY=none,
-// as a route runs it: the mapping program in 1, 2 and 4 workers, each
-// handing its outputs on from its own goroutine (a route's stage calls the
-// sink there; here the sink discards them). The inputs come in rounds of a
-// route's default buffer size, each queued before the workers start on it,
-// so that no producer competes with the workers for the machine's cores and
-// the queue is no larger than a route's (a queue of all b.N inputs would be
-// live heap every garbage collection scans). Only the workers' time counts:
-// ns/op and cpu-ns/op cover the rounds, not the queueing between them. One
-// op is one message; on 2 cores, workers=2 should take a little over half
-// the time of workers=1. BenchmarkWorkers measures the same with a producer
-// and a consumer goroutine around the stage.
+// as a route runs it: the mapping program, compiled with lent outputs as
+// the binary compiles a route's, in 1, 2 and 4 workers, each handing its
+// outputs on from its own goroutine (a route's stage calls the sink there;
+// here the sink discards them). The inputs come in rounds of 16384, each
+// queued before the workers start on it, so that no producer competes with
+// the workers for the machine's cores. A round's queue is 128 KiB of
+// pointers to 1024 artifacts: a queue of all b.N inputs would be live heap
+// that every garbage collection scans. Rounds of a route's buffer size
+// (1024) were too short: each starts the workers again, and the second
+// waits for an idle core to wake, which a running route's workers do not;
+// on this project's 2-core VM that left a core idle ~40% of a 2-worker
+// round. Only the workers' time counts: ns/op and cpu-ns/op cover the
+// rounds, not the queueing between them. One op is one message; on 2
+// cores, workers=2 should take a little over half the time of workers=1.
+// BenchmarkWorkers measures the same with a producer and a consumer
+// goroutine around the stage.
 func BenchmarkStage(b *testing.B) {
-	p := compile(b, `{seq: .seq, t: .t, id: .id, v: (.v * 2)}`)
+	// Lent outputs, as the binary's routes compile their programs.
+	p, err := jq.Compile(`{seq: .seq, t: .t, id: .id, v: (.v * 2)}`, jq.WithLentOutputs())
+	if err != nil {
+		b.Fatal(err)
+	}
 	as := workloadArtifacts(b, 1024)
-	const round = stream.DefaultBufferSize
+	const round = 16 * stream.DefaultBufferSize
 	for _, workers := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			// The sink takes the outputs; counting them here would make

@@ -56,6 +56,7 @@ type Option func(*options) error
 
 type options struct {
 	emit     Emit
+	lend     bool
 	gojqOnly bool // no fast path: the tests' reference
 }
 
@@ -67,6 +68,22 @@ func WithEmit(e Emit) Option {
 			return fmt.Errorf("%w: unknown emit mode %v", ErrOption, e)
 		}
 		o.emit = e
+		return nil
+	}
+}
+
+// WithLentOutputs has [Program.Process] lend its outputs rather than give
+// them: an output, its Meta and its Payload may be reused once the emit it
+// was passed to returns, so emit must copy whatever it keeps. It spares
+// the common case (a payload-mode program with the fast path) the output's
+// allocations: its artifact, header map and payload, two thirds of the
+// bytes a message costs the stage. Outputs that are not lent are fresh as
+// without the option, which a lender may always hand out. A bridge route
+// whose RouteConfig says LentOutputs honours the contract: core sinks are
+// done with an output when emit returns, and a JetStream sink copies it.
+func WithLentOutputs() Option {
+	return func(o *options) error {
+		o.lend = true
 		return nil
 	}
 }

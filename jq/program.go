@@ -23,6 +23,7 @@ type Program struct {
 	code   *gojq.Code
 	native *nativeProgram // nil: the program always runs on gojq
 	emit   Emit
+	lend   bool // outputs are lent: see WithLentOutputs
 	uses   uses
 }
 
@@ -69,7 +70,7 @@ func Compile(src string, opts ...Option) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
-	return &Program{src: src, code: code, native: native, emit: o.emit, uses: u}, nil
+	return &Program{src: src, code: code, native: native, emit: o.emit, lend: o.lend, uses: u}, nil
 }
 
 // String returns the source the Program was compiled from.
@@ -78,9 +79,30 @@ func (p *Program) String() string { return p.src }
 // Emit returns the Program's emit mode.
 func (p *Program) Emit() Emit { return p.emit }
 
+// LendsOutputs reports whether the program was compiled [WithLentOutputs].
+func (p *Program) LendsOutputs() bool { return p.lend }
+
 // Generator returns a Generator that runs Process on each artifact, in
-// order. Each call returns a new Generator.
-func (p *Program) Generator() stream.Generator { return stream.FromFunc(p.Process) }
+// order. Each call returns a new Generator. Its outputs are never lent:
+// they wait in its output channel after emit returns, so a program
+// compiled WithLentOutputs has each copied first.
+func (p *Program) Generator() stream.Generator {
+	if !p.lend {
+		return stream.FromFunc(p.Process)
+	}
+	return stream.FromFunc(func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
+		return p.Process(ctx, a, func(out *artifact.Artifact) error { return emit(own(out)) })
+	})
+}
+
+// own returns a copy of the lent output out that shares nothing with it
+// but the strings of its headers, which never change.
+func own(out *artifact.Artifact) *artifact.Artifact {
+	c := *out
+	c.Payload = append([]byte(nil), out.Payload...)
+	c.Meta = copyMeta(out.Meta, 0)
+	return &c
+}
 
 // Process is a [stream.ProcessFunc]. It decodes a's payload, runs the
 // program on it with ctx, and emits one artifact per output value, in the
@@ -98,7 +120,8 @@ func (p *Program) Generator() stream.Generator { return stream.FromFunc(p.Proces
 // Outputs emitted before an error stay emitted. halt ends the program
 // without error; halt_error is a runtime error. a's payload must not
 // change while Process runs; no output shares its bytes, so the caller may
-// reuse them once Process returns.
+// reuse them once Process returns. Compiled [WithLentOutputs], it may
+// reuse an output, its Meta and its Payload once emit returns.
 func (p *Program) Process(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
 	if p.native != nil && ctx.Err() == nil {
 		if done, err := p.processNative(a, emit); done {
@@ -157,6 +180,9 @@ func (p *Program) processNative(a *artifact.Artifact, emit stream.Emit) (bool, e
 		if !ok {
 			return false, nil
 		}
+		if p.lend {
+			return true, s.lend(a, enc, ends, emit)
+		}
 		b := append([]byte(nil), enc...)
 		start := 0
 		for _, end := range ends {
@@ -199,12 +225,55 @@ type scratch struct {
 	env  nativeEnv
 	root partial
 	buf  []byte // the outputs' encodings, before they are copied out
+	// With WithLentOutputs, the output lent to emit, and its header map.
+	out  artifact.Artifact
+	meta artifact.Metadata
+}
+
+// maxLentHeaders is the most headers a lent output's map is reused for:
+// a map never shrinks, and one message with many headers should not
+// leave every scratch holding a large one.
+const maxLentHeaders = 16
+
+// lend emits the outputs encoded in enc, split at ends, each as s.out with
+// s.meta: a payload-mode output, lent until emit returns (WithLentOutputs).
+// Each output is built afresh, whatever emit did to the one before it.
+func (s *scratch) lend(in *artifact.Artifact, enc []byte, ends []int, emit stream.Emit) error {
+	if len(in.Meta) >= maxLentHeaders {
+		s.meta = nil
+	} else if s.meta == nil {
+		s.meta = make(artifact.Metadata, len(in.Meta)+1)
+	}
+	start := 0
+	for _, end := range ends {
+		meta := s.meta
+		if meta == nil {
+			meta = copyMeta(in.Meta, 1)
+		} else {
+			clear(meta)
+			for k, vs := range in.Meta {
+				meta[k] = vs[:len(vs):len(vs)]
+			}
+		}
+		meta[artifact.KeyContentType] = contentType
+		s.out = *in
+		s.out.ID = artifact.NewID()
+		s.out.Payload = enc[start:end:end]
+		s.out.Meta = meta
+		if err := emit(&s.out); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
 func (s *scratch) release() {
 	s.env = nativeEnv{}
+	s.out = artifact.Artifact{}
+	clear(s.meta)
 	clear(s.root.inline[:])
 	s.root.vals = nil
 	if cap(s.buf) > 1<<16 {

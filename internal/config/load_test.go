@@ -155,6 +155,9 @@ func TestLoadRoutes(t *testing.T) {
 	if r0.Program == nil || r0.Program.String() != "{id: .id}" || r0.RouteConfig().Process == nil {
 		t.Fatal("route 0 has no compiled jq program")
 	}
+	if !r0.RouteConfig().LentOutputs {
+		t.Error("route 0's program does not lend its outputs: the route copies none")
+	}
 
 	r1 := cfg.Routes[1]
 	if r1.Name != "eu.invoices" || !r1.JetStream() || r1.Durable != "bridge-eu_invoices" || r1.Queue != "" ||

@@ -129,7 +129,9 @@ func (l *loader) route(n int) Route {
 		l.addf(name("EMIT"), "message is the mode of a jq program's outputs: set %s", name("JQ"))
 	}
 	if r.JQ != "" {
-		p, err := jq.Compile(r.JQ, jq.WithEmit(r.Emit))
+		// Lent outputs: a route copies only what it keeps (see
+		// bridge.RouteConfig.LentOutputs).
+		p, err := jq.Compile(r.JQ, jq.WithEmit(r.Emit), jq.WithLentOutputs())
 		if err != nil {
 			msg := strings.TrimPrefix(err.Error(), jq.ErrCompile.Error()+": ")
 			l.add(name("JQ"), &wrapped{"invalid jq program: " + msg, err})
@@ -246,6 +248,7 @@ func (r Route) RouteConfig() bridge.RouteConfig {
 	}
 	if r.Program != nil {
 		rc.Process = r.Program.Process
+		rc.LentOutputs = r.Program.LendsOutputs()
 		rc.ChooseSubject = r.Program.Emit() == jq.EmitMessage
 	}
 	return rc
