@@ -32,16 +32,18 @@ func Example() {
 	}
 	defer nc.Close()
 
-	prog, err := jq.Compile(`{order: .id, total: (.qty * .price)}`)
+	// Lent outputs: the route copies only what it keeps.
+	prog, err := jq.Compile(`{order: .id, total: (.qty * .price)}`, jq.WithLentOutputs())
 	if err != nil {
 		panic(err)
 	}
 	b, err := bridge.New(nc, []bridge.RouteConfig{{
-		Name:    "billing",
-		In:      "orders.*",
-		Out:     "billing.{{wildcard(1)}}",
-		DLQ:     "dead.orders",
-		Process: prog.Process,
+		Name:        "billing",
+		In:          "orders.*",
+		Out:         "billing.{{wildcard(1)}}",
+		DLQ:         "dead.orders",
+		Process:     prog.Process,
+		LentOutputs: prog.LendsOutputs(),
 	}})
 	if err != nil {
 		panic(err)

@@ -98,6 +98,20 @@
 // never round-trips byte for byte unless its keys are sorted), no HTML
 // escaping, NaN as null and infinities clamped to ±math.MaxFloat64.
 //
+// # Lent outputs
+//
+// By default every output is the caller's: a new artifact with its own
+// header map and payload bytes, none shared with the input. Compiled
+// [WithLentOutputs], a program lends them instead: Process may reuse an
+// output, its Meta and its Payload once the emit it was passed to returns,
+// so the caller copies what it keeps. On the fast path in payload mode
+// that spares each output its three allocations (artifact, header map,
+// payload), two thirds of the bytes a message costs the stage; elsewhere
+// outputs are fresh anyway. The bridge's routes compile their programs so
+// (bridge.RouteConfig.LentOutputs): a core route is done with an output
+// when emit returns, and a JetStream route copies each one it keeps until
+// its acknowledgement.
+//
 // # Errors
 //
 // Process's errors carry the failure classes of the stream package, so a
