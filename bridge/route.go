@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -208,7 +207,7 @@ func (r *route) accept(in *input) {
 // output publishes out, an output of in.
 func (r *route) output(in *input, out *artifact.Artifact) {
 	if r.copyLent && out != &in.a {
-		out = ownLent(out)
+		out = out.Clone()
 	}
 	// Count before the hand-over: the publish may be resolved before
 	// the sink returns. The route's own hold keeps pending above zero.
@@ -250,15 +249,6 @@ func (r *route) delivered(in *input, out *artifact.Artifact, err error) {
 		}
 	}
 	r.release(in)
-}
-
-// ownLent returns a copy of out, an output Process lent, that shares
-// nothing with it but its headers' strings, which never change.
-func ownLent(out *artifact.Artifact) *artifact.Artifact {
-	c := *out
-	c.Payload = bytes.Clone(out.Payload)
-	c.Meta = out.Meta.Clone()
-	return &c
 }
 
 // release lets go of one hold on in and settles it after the last.

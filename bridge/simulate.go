@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -50,13 +49,11 @@ func Simulate(ctx context.Context, rc RouteConfig, a *artifact.Artifact) ([]*art
 		if err != nil {
 			return &Failure{Reason: ReasonSubject, Err: err}
 		}
-		c := *out // out may be lent (LentOutputs): copy what it holds
-		c.Payload = bytes.Clone(out.Payload)
+		c := out.Clone() // out may be lent (LentOutputs)
 		c.Subject = subject
 		c.Origin = nil
-		c.Meta = out.Meta.Clone()
 		stripControlHeaders(c.Meta)
-		outs = append(outs, &c)
+		outs = append(outs, c)
 		return nil
 	}
 	if rc.Process == nil {

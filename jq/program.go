@@ -91,17 +91,8 @@ func (p *Program) Generator() stream.Generator {
 		return stream.FromFunc(p.Process)
 	}
 	return stream.FromFunc(func(ctx context.Context, a *artifact.Artifact, emit stream.Emit) error {
-		return p.Process(ctx, a, func(out *artifact.Artifact) error { return emit(own(out)) })
+		return p.Process(ctx, a, func(out *artifact.Artifact) error { return emit(out.Clone()) })
 	})
-}
-
-// own returns a copy of the lent output out that shares nothing with it
-// but the strings of its headers, which never change.
-func own(out *artifact.Artifact) *artifact.Artifact {
-	c := *out
-	c.Payload = append([]byte(nil), out.Payload...)
-	c.Meta = copyMeta(out.Meta, 0)
-	return &c
 }
 
 // Process is a [stream.ProcessFunc]. It decodes a's payload, runs the
