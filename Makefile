@@ -84,9 +84,12 @@ fuzz:
 	$(GO) test ./stream/ -run '^$$' -fuzz FuzzWrite -fuzztime $(FUZZTIME)
 	$(GO) test ./bridge/ -run '^$$' -fuzz FuzzAckInfo -fuzztime $(FUZZTIME)
 	$(GO) test ./bridge/ -run '^$$' -fuzz FuzzHeaderCarrier -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/otlpexport/ -run '^$$' -fuzz FuzzSameAsTheSDKExporter -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzProcess -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./jq/ -run '^$$' -fuzz FuzzEncode -fuzztime $(FUZZTIME)
+	$(GO) test ./jq/ -run '^$$' -fuzz FuzzNative -fuzztime $(FUZZTIME)
+	$(GO) test ./jq/ -run '^$$' -fuzz FuzzExactFloat -fuzztime $(FUZZTIME)
 	$(GO) test ./stream/ -run '^$$' -fuzz FuzzParseOrder -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzLiteralMatchesLikeServer -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/subjectmap/ -run '^$$' -fuzz FuzzMapLikeServer -fuzztime $(FUZZTIME)
@@ -95,6 +98,7 @@ fuzz:
 	$(GO) test ./internal/config/ -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/routetest/ -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/routetest/ -run '^$$' -fuzz FuzzDiffPayload -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/status/ -run '^$$' -fuzz FuzzQuantile -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }

@@ -8,10 +8,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/natsbridge/bridge/bridge"
+	"github.com/natsbridge/bridge/internal/otlpexport"
 	"github.com/natsbridge/bridge/jq"
 )
 
@@ -37,7 +39,8 @@ func BenchmarkBridgeJQTraced(b *testing.B) {
 }
 
 // BenchmarkBridgePassthroughTracedOTLP is BenchmarkBridgePassthroughTraced
-// with the exporter cmd/bridge uses by default, OTLP/HTTP, sending to a
+// with the exporter cmd/bridge uses by default, OTLP/HTTP (the OTLP HTTP
+// client with the spans encoded by internal/otlpexport), sending to a
 // receiver in this process that reads each export and discards it (as
 // make bench's OTLP sink does), and one input in ten traced rather than
 // one in a hundred, so that the cost of the traced ones stands out of the
@@ -45,6 +48,21 @@ func BenchmarkBridgeJQTraced(b *testing.B) {
 // times ten, is what a traced input costs, span, export and the
 // receiver's share included.
 func BenchmarkBridgePassthroughTracedOTLP(b *testing.B) {
+	benchOTLP(b, func(client otlptrace.Client) (sdktrace.SpanExporter, error) {
+		return otlpexport.New(b.Context(), client)
+	})
+}
+
+// BenchmarkBridgePassthroughTracedOTLPSDK is
+// BenchmarkBridgePassthroughTracedOTLP with the SDK's OTLP exporter, which
+// cmd/bridge used before internal/otlpexport.
+func BenchmarkBridgePassthroughTracedOTLPSDK(b *testing.B) {
+	benchOTLP(b, func(client otlptrace.Client) (sdktrace.SpanExporter, error) {
+		return otlptrace.New(b.Context(), client)
+	})
+}
+
+func benchOTLP(b *testing.B, newExporter func(otlptrace.Client) (sdktrace.SpanExporter, error)) {
 	var exports atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -53,7 +71,7 @@ func BenchmarkBridgePassthroughTracedOTLP(b *testing.B) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	exp, err := otlptracehttp.New(b.Context(), otlptracehttp.WithEndpointURL(srv.URL+"/v1/traces"))
+	exp, err := newExporter(otlptracehttp.NewClient(otlptracehttp.WithEndpointURL(srv.URL + "/v1/traces")))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/natsbridge/bridge/internal/config"
+	"github.com/natsbridge/bridge/internal/otlpexport"
 )
 
 // defaultServiceName is the service.name of the spans when neither
@@ -28,18 +30,17 @@ func newTracerProvider(ctx context.Context, cfg config.TracingConfig, logger *sl
 	if !cfg.Enabled() {
 		return nil, func(context.Context) error { return nil }, nil
 	}
-	// The exporters read the other OTEL_EXPORTER_OTLP_ variables
+	// The OTLP clients read the other OTEL_EXPORTER_OTLP_ variables
 	// (headers, timeout, certificates, compression) themselves; the
-	// endpoint given here takes precedence over theirs.
-	var (
-		exp sdktrace.SpanExporter
-		err error
-	)
+	// endpoint given here takes precedence over theirs. The exporter
+	// encodes the spans it gives them itself (internal/otlpexport).
+	var client otlptrace.Client
 	if cfg.Protocol == config.ProtocolGRPC {
-		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(cfg.URL()))
+		client = otlptracegrpc.NewClient(otlptracegrpc.WithEndpointURL(cfg.URL()))
 	} else {
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(cfg.URL()))
+		client = otlptracehttp.NewClient(otlptracehttp.WithEndpointURL(cfg.URL()))
 	}
+	exp, err := otlpexport.New(ctx, client)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
 	}
