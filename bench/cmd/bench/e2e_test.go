@@ -123,8 +123,8 @@ func checkReport(t *testing.T, c *config, r *Report) {
 			if cs.Skipped != "" {
 				continue
 			}
-			if cs.Runs != c.reps || len(cs.Cells) == 0 {
-				t.Errorf("%s %s: %d complete runs of %d, %d figures", s.Scenario, cs.Name, cs.Runs, c.reps, len(cs.Cells))
+			if want := c.reps * max(s.RoundsPerRep, 1); cs.Runs != want || len(cs.Cells) == 0 {
+				t.Errorf("%s %s: %d complete runs of %d, %d figures", s.Scenario, cs.Name, cs.Runs, want, len(cs.Cells))
 				continue
 			}
 			if first := cs.Cells[0]; first.Median == nil || *first.Median <= 0 {

@@ -249,16 +249,21 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	var runs []Run
 	for rep := range c.reps {
 		for i, s := range selected {
-			// Rotate the order, so that no contender always runs first
-			// (on a cold server) or right after the heaviest.
-			k := (rep + i) % len(s.contenders)
-			for _, ct := range append(s.contenders[k:len(s.contenders):len(s.contenders)], s.contenders[:k]...) {
-				if ctx.Err() != nil {
-					return ctx.Err()
+			for round := range s.roundsPerRep() {
+				// Each run of a scenario has a number of its own (its
+				// subjects are named after it).
+				n := rep*s.roundsPerRep() + round
+				// Rotate the order, so that no contender always runs
+				// first (on a cold server) or right after the heaviest.
+				k := (n + i) % len(s.contenders)
+				for _, ct := range append(s.contenders[k:len(s.contenders):len(s.contenders)], s.contenders[:k]...) {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					r := d.measure(ctx, n, s, ct)
+					fmt.Fprintf(stderr, "bench: [%d/%d] %-22s %-13s %s\n", rep+1, c.reps, s.name, ct.name, r.oneLine())
+					runs = append(runs, r)
 				}
-				r := d.measure(ctx, rep, s, ct)
-				fmt.Fprintf(stderr, "bench: [%d/%d] %-22s %-13s %s\n", rep+1, c.reps, s.name, ct.name, r.oneLine())
-				runs = append(runs, r)
 			}
 		}
 	}

@@ -86,6 +86,9 @@ type ScenarioSummary struct {
 	Title    string `json:"title"`
 	// Reference is the contender the ratios divide by.
 	Reference string `json:"reference"`
+	// RoundsPerRep is how many runs of each contender a repetition makes,
+	// when more than one.
+	RoundsPerRep int `json:"rounds_per_rep,omitempty"`
 	// Skipped says why nothing of the bridge was measured.
 	Skipped    string             `json:"skipped,omitempty"`
 	Contenders []ContenderSummary `json:"contenders"`
@@ -166,6 +169,9 @@ func newReport(m Machine, c *config, selected []scenario, runs []Run) *Report {
 // summarize computes the medians, ratios and goals of scenario s.
 func summarize(s scenario, runs []Run) ScenarioSummary {
 	sum := ScenarioSummary{Scenario: s.name, Title: s.title, Reference: s.reference, figs: s.figures()}
+	if n := s.roundsPerRep(); n > 1 {
+		sum.RoundsPerRep = n
+	}
 	medians := map[string]map[string]float64{} // contender, figure
 	bridgeMeasured, bridgeSkipped := false, ""
 	for _, c := range s.contenders {

@@ -44,6 +44,9 @@ func (r *Report) markdownTable(w io.Writer) {
 		if s.Skipped != "" {
 			fmt.Fprintf(w, "Skipped: %s\n\n", mdEscape(s.Skipped))
 		}
+		if s.RoundsPerRep > 1 {
+			fmt.Fprintf(w, "Each repetition runs the contenders %d times, interleaved: medians of %d× the repetitions.\n\n", s.RoundsPerRep, s.RoundsPerRep)
+		}
 		fmt.Fprintf(w, "| contender |")
 		for _, f := range s.figs {
 			fmt.Fprintf(w, " %s |", f.label)

@@ -37,6 +37,10 @@ type scenario struct {
 	// contenders run in this order in the first repetition, rotated in
 	// the next ones.
 	contenders []contender
+	// rounds is how many times each repetition runs the contenders (0:
+	// once), for a scenario whose target is a small difference between
+	// short runs: its medians are then over rounds times -reps runs.
+	rounds int
 	// reference is the contender every other is divided by in the ratio
 	// columns.
 	reference string
@@ -56,6 +60,9 @@ func (s scenario) count(c *config) int {
 	}
 	return c.n
 }
+
+// roundsPerRep returns how many times a repetition runs s's contenders.
+func (s scenario) roundsPerRep() int { return max(s.rounds, 1) }
 
 // contender returns the contender called name, and false if there is none.
 func (s scenario) contender(name string) (contender, bool) {
@@ -153,6 +160,9 @@ var scenarios = []scenario{
 		contenders: []contender{bridgeDefaults(), bridgeWith("bridge-traced", "the bridge, traced, 1% sampled, OTLP/HTTP",
 			"OTEL_EXPORTER_OTLP_ENDPOINT="+otlpSinkURL, "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.01")},
 		reference: "bridge",
+		// A 10% target on runs of about a second each, on a machine whose
+		// runs differ by 20%: three pairs a repetition.
+		rounds: 3,
 		goals: []goal{
 			atLeast("bridge-traced", "throughput", 0.9, "bridge"), atMost("bridge-traced", "cpu", 1.1, "bridge"),
 			zero("bridge-traced", "lost"),
