@@ -16,6 +16,10 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
+// maxKeptBuffer is the most encoding buffer an exporter keeps from one
+// batch to the next when the batch needed less than a quarter of it.
+const maxKeptBuffer = 4 << 20
+
 // Exporter is a sdktrace.SpanExporter that encodes spans itself and sends
 // them with an OTLP client.
 type Exporter struct {
@@ -93,6 +97,9 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	}
 	clear(e.groups)
 	clear(e.rs)
+	if cap(e.buf) > maxKeptBuffer && len(e.buf) < cap(e.buf)/4 {
+		e.buf = nil // one batch of large spans does not hold its memory for good
+	}
 	if err != nil {
 		return fmt.Errorf("traces export: %w", err)
 	}

@@ -271,3 +271,34 @@ func appendVarintRaw(b []byte, v uint64) []byte {
 	}
 	return append(b, byte(v))
 }
+
+// TestExporterReleasesALargeBuffer: after a batch of large spans, a batch
+// of small ones does not keep the large buffer.
+func TestExporterReleasesALargeBuffer(t *testing.T) {
+	ctx := context.Background()
+	exp, err := New(ctx, new(captureClient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 64<<10)
+	var stubs tracetest.SpanStubs
+	for range 100 { // 6.4 MB
+		stubs = append(stubs, tracetest.SpanStub{Name: "big", SpanContext: spanContext(spanID, false, ""),
+			Attributes: []attribute.KeyValue{attribute.String("big", big)}})
+	}
+	small := tracetest.SpanStubs{{Name: "small", SpanContext: spanContext(spanID, false, "")}}.Snapshots()
+	if err := exp.ExportSpans(ctx, stubs.Snapshots()); err != nil {
+		t.Fatal(err)
+	}
+	if cap(exp.buf) < 100*len(big) {
+		t.Fatalf("buffer of %d bytes after the large batch, want it kept until the next", cap(exp.buf))
+	}
+	for range 2 {
+		if err := exp.ExportSpans(ctx, small); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cap(exp.buf) > maxKeptBuffer {
+		t.Fatalf("buffer of %d bytes kept after small batches, want at most %d", cap(exp.buf), maxKeptBuffer)
+	}
+}
