@@ -231,6 +231,9 @@ func TestExporterLifecycle(t *testing.T) {
 	if err := exp.ExportSpans(ctx, nil); err != nil || len(c.requests) != 0 {
 		t.Fatalf("an empty batch: %v, %d requests; want none", err, len(c.requests))
 	}
+	if err := exp.ExportSpans(ctx, []sdktrace.ReadOnlySpan{nil, nil}); err != nil || len(c.requests) != 0 {
+		t.Fatalf("a batch of nil spans: %v, %d requests; want none", err, len(c.requests))
+	}
 	c.err = context.DeadlineExceeded
 	spans := tracetest.SpanStubs{{Name: "a", SpanContext: spanContext(spanID, false, "")}}.Snapshots()
 	if err := exp.ExportSpans(ctx, spans); err == nil || !strings.HasPrefix(err.Error(), "traces export: ") {
