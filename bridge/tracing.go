@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 
@@ -105,10 +106,15 @@ var propagator propagation.TraceContext
 // tracing traces the inputs of one route; a route that does not trace
 // has none, and checks for nil only.
 type tracing struct {
-	tracer                 trace.Tracer
-	roots                  float64 // the fraction of new traces started
-	publishSpans           bool    // a producer span per output of a sampled input
-	in, out                string  // the subjects of the route: the destination templates
+	tracer      trace.Tracer
+	roots       float64 // the fraction of new traces started
+	logUntraced float64 // log(1 - roots)
+	// skip is how many more inputs without trace context go untraced
+	// before the next one is traced. Only the source's callback, one
+	// input at a time, counts it down: it needs no lock.
+	skip                   int64
+	publishSpans           bool   // a producer span per output of a sampled input
+	in, out                string // the subjects of the route: the destination templates
 	processName, pubName   string
 	processOpts, pubOpts   []trace.SpanStartOption
 	processAttrs, pubAttrs []attribute.KeyValue // the same for every span
@@ -163,6 +169,10 @@ func newTracing(tr trace.Tracer, roots float64, publishSpans bool, cfg RouteConf
 		pubAttrs: append(common[:len(common):len(common)],
 			attrOpName.String("publish"), attrOpType.String("send")),
 	}
+	if roots > 0 && roots < 1 {
+		t.logUntraced = math.Log1p(-roots)
+		t.skip = t.untracedRun()
+	}
 	group := cfg.Queue
 	if cfg.JetStream() {
 		group = cfg.Durable
@@ -183,9 +193,15 @@ func (t *tracing) begin(in *input) {
 		ctx = propagator.Extract(ctx, headerCarrier(in.a.Meta))
 		continued = trace.SpanContextFromContext(ctx).IsValid()
 	}
-	if !continued && t.roots < 1 && rand.Float64() >= t.roots {
-		in.traceCtx = nil // not traced: it goes on as it came
-		return
+	if !continued && t.roots < 1 {
+		if t.roots <= 0 || t.skip > 0 {
+			if t.skip > 0 {
+				t.skip--
+			}
+			in.traceCtx = nil // not traced: it goes on as it came
+			return
+		}
+		t.skip = t.untracedRun() // this one is traced
 	}
 	ctx, sp := t.tracer.Start(ctx, t.processName, t.processOpts...)
 	in.traceCtx = ctx
@@ -207,6 +223,19 @@ func (t *tracing) begin(in *input) {
 		a.add(attrSequence.Int64(int64(d.seq)), attrDeliveryCount.Int64(int64(d.delivered)))
 	}
 	in.spanAttrs = a // for end
+}
+
+// untracedRun draws how many inputs without trace context go untraced
+// before the next traced one: geometrically distributed, so that each is
+// traced with probability roots, independently of the others, as with a
+// draw for each, but with one draw for each traced input instead.
+func (t *tracing) untracedRun() int64 {
+	u := 1 - rand.Float64() // in (0, 1]
+	n := math.Floor(math.Log(u) / t.logUntraced)
+	if !(n < math.MaxInt64/2) { // roots tiny; or NaN, which cannot be
+		return math.MaxInt64 / 2
+	}
+	return int64(n)
 }
 
 // publish gives out, an output of in going to subject, the trace context

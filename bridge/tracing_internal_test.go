@@ -2,11 +2,15 @@ package bridge
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/natsbridge/bridge/artifact"
@@ -77,4 +81,53 @@ func FuzzHeaderCarrier(f *testing.F) {
 			t.Fatalf("read back %v, want %v", back, sc)
 		}
 	})
+}
+
+// TestRootSamplingFraction checks that the inputs without trace context
+// are traced in the fraction asked for, each independently of the one
+// before, and that an input with trace context is traced whatever the
+// count.
+func TestRootSamplingFraction(t *testing.T) {
+	tp := sdktrace.NewTracerProvider() // no processor: spans are recorded, not exported
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	const n = 200_000
+	for _, roots := range []float64{0, 0.01, 0.5, 1} {
+		tr := newTracing(tp.Tracer(TracerName), roots, false, RouteConfig{Name: "r", In: "in", Out: "out"})
+		var in input
+		traced, pairs, prev := 0, 0, false
+		for range n {
+			in.fill("in", "", nil, nil, time.Time{})
+			tr.begin(&in)
+			now := in.traceCtx != nil
+			if now {
+				traced++
+				if prev {
+					pairs++
+				}
+			}
+			prev = now
+			tr.end(&in, outcome{kind: processed})
+		}
+		// Within six standard deviations of the binomial's mean.
+		mean, sd := n*roots, math.Sqrt(n*roots*(1-roots))
+		if math.Abs(float64(traced)-mean) > 6*sd {
+			t.Errorf("roots %v: %d of %d traced, want %.0f ± %.0f", roots, traced, n, mean, 6*sd)
+		}
+		pmean, psd := (n-1)*roots*roots, math.Sqrt((n-1)*roots*roots*(1-roots*roots))
+		if math.Abs(float64(pairs)-pmean) > 8*psd {
+			t.Errorf("roots %v: %d pairs of traced inputs in a row, want %.0f ± %.0f", roots, pairs, pmean, 8*psd)
+		}
+		// An input with trace context is continued, not counted.
+		skip := tr.skip
+		ctx, sp := tp.Tracer("upstream").Start(context.Background(), "upstream")
+		h := artifact.Metadata{}
+		propagator.Inject(ctx, headerCarrier(h))
+		in.fill("in", "", nil, nats.Header(h), time.Time{})
+		tr.begin(&in)
+		if in.traceCtx == nil || tr.skip != skip {
+			t.Errorf("roots %v: an input with trace context: traced %v, skip %d → %d", roots, in.traceCtx != nil, skip, tr.skip)
+		}
+		tr.end(&in, outcome{kind: processed})
+		sp.End()
+	}
 }
