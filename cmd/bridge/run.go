@@ -46,7 +46,11 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	tp, stopTracing, err := newTracerProvider(ctx, cfg.Tracing, logger)
+	var spansDropped prometheus.Registerer // none without metrics
+	if reg != nil {
+		spansDropped = reg
+	}
+	tp, stopTracing, err := newTracerProvider(ctx, cfg.Tracing, logger, spansDropped)
 	if err != nil {
 		return err
 	}

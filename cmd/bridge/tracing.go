@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -25,15 +28,17 @@ const defaultServiceName = "nats-bridge"
 
 // newTracerProvider returns the tracer provider cfg asks for, nil when
 // tracing is off, and the function that exports the spans it still holds
-// and stops it, within its context.
-func newTracerProvider(ctx context.Context, cfg config.TracingConfig, logger *slog.Logger) (trace.TracerProvider, func(context.Context) error, error) {
+// and stops it, within its context. The spans it drops are counted in reg,
+// when there is one.
+func newTracerProvider(ctx context.Context, cfg config.TracingConfig, logger *slog.Logger, reg prometheus.Registerer) (trace.TracerProvider, func(context.Context) error, error) {
 	if !cfg.Enabled() {
 		return nil, func(context.Context) error { return nil }, nil
 	}
 	// The OTLP clients read the other OTEL_EXPORTER_OTLP_ variables
 	// (headers, timeout, certificates, compression) themselves; the
-	// endpoint given here takes precedence over theirs. The exporter
-	// encodes the spans it gives them itself (internal/otlpexport).
+	// endpoint given here takes precedence over theirs. The spans are
+	// recorded and encoded by internal/otlpexport, with the SDK's samplers
+	// and span limits, at a fraction of the SDK's cost a span.
 	var client otlptrace.Client
 	if cfg.Protocol == config.ProtocolGRPC {
 		client = otlptracegrpc.NewClient(otlptracegrpc.WithEndpointURL(cfg.URL()))
@@ -66,16 +71,37 @@ func newTracerProvider(ctx context.Context, cfg config.TracingConfig, logger *sl
 	}
 	// The exporter's failures (a receiver that is down) reach the log;
 	// the routes do not wait for it: spans that do not fit in the batch
-	// queue are dropped.
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		logger.Warn("tracing: exporting spans", "err", err)
-	}))
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(sampler(cfg)),
-		sdktrace.WithResource(res),
-		sdktrace.WithBatcher(exp))
+	// queue are dropped, and counted.
+	logExportError := func(err error) { logger.Warn("tracing: exporting spans", "err", err) }
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(logExportError)) // the OTLP clients' own
+	tp := otlpexport.NewTracerProvider(exp,
+		otlpexport.WithSampler(sampler(cfg)),
+		otlpexport.WithResource(res),
+		otlpexport.WithErrorHandler(logExportError),
+		otlpexport.WithBatching(otlpexport.Batching{
+			MaxQueueSize:       cfg.BatchQueueSize,
+			MaxExportBatchSize: cfg.BatchSize,
+			ScheduleDelay:      time.Duration(cfg.BatchDelay) * time.Millisecond,
+			ExportTimeout:      time.Duration(cfg.BatchTimeout) * time.Millisecond,
+		}))
+	if reg != nil {
+		dropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "bridge_trace_spans_dropped_total",
+			Help: "Sampled spans dropped because the export queue (OTEL_BSP_MAX_QUEUE_SIZE) was full: the receiver did not keep up.",
+		}, func() float64 { return float64(tp.Dropped()) })
+		if err := reg.Register(dropped); err != nil {
+			return nil, nil, fmt.Errorf("tracing: %w", err)
+		}
+	}
+	stop := func(ctx context.Context) error {
+		err := tp.Shutdown(ctx)
+		if n := tp.Dropped(); n > 0 {
+			logger.Warn("tracing: spans dropped, the export queue was full", "spans", n)
+		}
+		return err
+	}
 	logger.Info("tracing on", "tracing", cfg)
-	return tp, tp.Shutdown, nil
+	return tp, stop, nil
 }
 
 // sampler returns the sampler of cfg.Sampler, a name Load checked, as it

@@ -81,15 +81,20 @@ func startHTTPReceiver(t *testing.T) *otlpReceiver {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(resp)
 	})
+	r.url = serveHTTP(t, mux)
+	return r
+}
+
+// serveHTTP serves h on loopback until the test ends and returns its URL.
+func serveHTTP(t *testing.T, h http.Handler) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	r.url = "http://" + ln.Addr().String()
-	return r
+	return "http://" + ln.Addr().String()
 }
 
 type grpcTraces struct {
@@ -275,5 +280,65 @@ func TestTracingBadConfiguration(t *testing.T) {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
+	}
+}
+
+// TestTracingCountsDroppedSpans has the receiver hang: the spans that do
+// not fit in the export queue are dropped and counted, the messages all
+// go through, and the bridge still stops in time, logging the drop.
+func TestTracingCountsDroppedSpans(t *testing.T) {
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, req *http.Request) {
+		<-release
+		_, _ = io.Copy(io.Discard, req.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	})
+	url := serveHTTP(t, mux)
+	t.Cleanup(func() { close(release) }) // before the server closes
+
+	s := natstest.Start(t, nil)
+	nc := natstest.Connect(t, s)
+	p := startBridge(t,
+		"NATS_URL="+s.ClientURL(),
+		"BRIDGE_ROUTE_0_IN=d.in", "BRIDGE_ROUTE_0_OUT=d.out",
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+url,
+		"OTEL_TRACES_SAMPLER=always_on",
+		"OTEL_BSP_MAX_QUEUE_SIZE=2", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=1",
+	)
+	out := subscribe(t, nc, "d.out")
+	const n = 20
+	for i := range n {
+		if err := nc.Publish("d.in", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.wait(t, n)
+	// At most one span in the upload that hangs (the first, if the batch
+	// goroutine took it before the next two filled the queue), two
+	// queued: the rest dropped.
+	natstest.WaitFor(t, 10*time.Second, func() error {
+		for _, line := range strings.Split(p.body(t, "/metrics"), "\n") {
+			var dropped float64
+			if _, err := fmt.Sscanf(line, "bridge_trace_spans_dropped_total %g", &dropped); err == nil {
+				if dropped < n-3 || dropped > n-2 {
+					return fmt.Errorf("%s, want %d or %d", line, n-3, n-2)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no bridge_trace_spans_dropped_total in /metrics")
+	})
+	// The upload under way gives up when the shutdown's 5 s for the
+	// spans are over, rather than at its own 30 s timeout.
+	start := time.Now()
+	if code := p.terminate(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the bridge took %v to stop", d)
+	}
+	if !strings.Contains(p.stderr.String(), "spans dropped") {
+		t.Errorf("the drop is not logged:\n%s", p.stderr.String())
 	}
 }

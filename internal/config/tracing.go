@@ -20,7 +20,13 @@ type TracingConfig struct {
 	ServiceName    string `env:"OTEL_SERVICE_NAME" doc:"nats-bridge" help:"The 'service.name' of the spans; it takes precedence over one in OTEL_RESOURCE_ATTRIBUTES."`
 	Sampler        string `env:"OTEL_TRACES_SAMPLER" envDefault:"parentbased_always_on" help:"Which messages are traced: 'always_on', 'always_off', 'traceidratio' (a fraction of them, OTEL_TRACES_SAMPLER_ARG), or 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio': as the trace context of the message says when it carries one (sampled upstream: traced here), as the rest of the name says when it does not."`
 	SamplerArg     string `env:"OTEL_TRACES_SAMPLER_ARG" doc:"1.0" help:"The fraction of traces sampled by 'traceidratio' and 'parentbased_traceidratio', from 0 to 1, e.g. '0.01'; only used with those."`
-	PublishSpans   bool   `env:"BRIDGE_TRACE_PUBLISH_SPANS" envDefault:"false" help:"'true' gives each output of a sampled message a producer span of its own too, 'publish <OUT>', a child of the consumer span of the message, and the output carries the context of that span on. By default each output carries the context of the consumer span: a sampled message costs one span, not one more per output."`
+	// The batching of spans for export, as the SDK's batch span
+	// processor reads it.
+	BatchDelay     int  `env:"OTEL_BSP_SCHEDULE_DELAY" envDefault:"5000" help:"The longest, in milliseconds, a span waits for its batch to fill before the batch is sent."`
+	BatchTimeout   int  `env:"OTEL_BSP_EXPORT_TIMEOUT" envDefault:"30000" help:"The longest, in milliseconds, one export of a batch may take."`
+	BatchQueueSize int  `env:"OTEL_BSP_MAX_QUEUE_SIZE" envDefault:"2048" help:"Spans waiting for export, at most: when the receiver cannot keep up, spans beyond it are dropped (counted by bridge_trace_spans_dropped_total), never messages."`
+	BatchSize      int  `env:"OTEL_BSP_MAX_EXPORT_BATCH_SIZE" envDefault:"512" help:"Spans a request, at most; a full batch is sent at once. Not larger than OTEL_BSP_MAX_QUEUE_SIZE."`
+	PublishSpans   bool `env:"BRIDGE_TRACE_PUBLISH_SPANS" envDefault:"false" help:"'true' gives each output of a sampled message a producer span of its own too, 'publish <OUT>', a child of the consumer span of the message, and the output carries the context of that span on. By default each output carries the context of the consumer span: a sampled message costs one span, not one more per output."`
 }
 
 // Tracing exporters, the values of TracingConfig.Exporter.
@@ -107,6 +113,20 @@ func (l *loader) checkTracing(c *TracingConfig) {
 		if r, err := strconv.ParseFloat(c.SamplerArg, 64); err != nil || r < 0 || r > 1 {
 			l.addf("OTEL_TRACES_SAMPLER_ARG", "invalid ratio %q (want a number from 0 to 1, e.g. 0.01)", c.SamplerArg)
 		}
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{
+		{"OTEL_BSP_SCHEDULE_DELAY", c.BatchDelay}, {"OTEL_BSP_EXPORT_TIMEOUT", c.BatchTimeout},
+		{"OTEL_BSP_MAX_QUEUE_SIZE", c.BatchQueueSize}, {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", c.BatchSize},
+	} {
+		if !l.failed[v.name] && v.n <= 0 {
+			l.addf(v.name, "must be positive, got %d", v.n)
+		}
+	}
+	if c.BatchSize > c.BatchQueueSize && c.BatchQueueSize > 0 {
+		l.addf("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "%d is larger than OTEL_BSP_MAX_QUEUE_SIZE, %d", c.BatchSize, c.BatchQueueSize)
 	}
 }
 

@@ -118,3 +118,24 @@ func TestTracingProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestTracingBatchProblems(t *testing.T) {
+	got := problems(t,
+		"OTEL_BSP_SCHEDULE_DELAY=0", "OTEL_BSP_EXPORT_TIMEOUT=-1", "OTEL_BSP_MAX_QUEUE_SIZE=many")
+	for _, name := range []string{"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_QUEUE_SIZE"} {
+		if len(got[name]) != 1 {
+			t.Errorf("%s: problems %q, want one", name, got[name])
+		}
+	}
+	got = problems(t, "OTEL_BSP_MAX_QUEUE_SIZE=100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=200")
+	if len(got) != 1 || len(got["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"]) != 1 {
+		t.Errorf("a batch larger than the queue: problems %q, want one of OTEL_BSP_MAX_EXPORT_BATCH_SIZE", got)
+	}
+	cfg, err := config.Load([]string{"OTEL_BSP_SCHEDULE_DELAY=100", "OTEL_BSP_MAX_QUEUE_SIZE=512", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Tracing; c.BatchDelay != 100 || c.BatchTimeout != 30000 || c.BatchQueueSize != 512 || c.BatchSize != 512 {
+		t.Errorf("batching %d ms, %d ms, queue %d, batch %d; want 100, 30000 (the default), 512, 512", c.BatchDelay, c.BatchTimeout, c.BatchQueueSize, c.BatchSize)
+	}
+}

@@ -25,6 +25,7 @@ func TestVariables(t *testing.T) {
 		"BRIDGE_METRICS_ADDR", "BRIDGE_LOG_LEVEL", "BRIDGE_LOG_FORMAT", "BRIDGE_SHUTDOWN_TIMEOUT",
 		"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
 		"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+		"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
 		"BRIDGE_TRACE_PUBLISH_SPANS",
 		"BRIDGE_ROUTE_<n>_NAME", "BRIDGE_ROUTE_<n>_IN", "BRIDGE_ROUTE_<n>_OUT", "BRIDGE_ROUTE_<n>_QUEUE",
 		"BRIDGE_ROUTE_<n>_IN_CONN", "BRIDGE_ROUTE_<n>_OUT_CONN", "BRIDGE_ROUTE_<n>_REPLY_TIMEOUT",
@@ -36,8 +37,8 @@ func TestVariables(t *testing.T) {
 			t.Errorf("Variables() lacks %s", name)
 		}
 	}
-	if len(vars) != 60 {
-		t.Errorf("Variables() has %d names, want 60: %q", len(vars), vars)
+	if len(vars) != 64 {
+		t.Errorf("Variables() has %d names, want 64: %q", len(vars), vars)
 	}
 }
 

@@ -75,3 +75,50 @@ func BenchmarkExport(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSpan records spans like the bridge's consumer span (started
+// with its kind, ten attributes given at its end, an error status) with
+// the SDK's tracer provider and batch span processor, and with this
+// package's, both exporting through an Exporter to a client that marshals
+// the requests: what a traced message costs the tracing, per span.
+func BenchmarkSpan(b *testing.B) {
+	attrs := []attribute.KeyValue{attribute.String("messaging.system", "nats"), attribute.String("bridge.route", "orders"),
+		attribute.String("messaging.operation.name", "process"), attribute.String("messaging.operation.type", "process"),
+		attribute.String("messaging.destination.name", "orders.in"), attribute.Int("messaging.message.body.size", 128),
+		attribute.String("bridge.outcome", "failed"), attribute.Int("bridge.outputs", 0),
+		attribute.String("bridge.reason", "decode"), attribute.String("error.type", "decode")}
+	res := resource.NewSchemaless(attribute.String("service.name", "nats-bridge"))
+	for _, bm := range []struct {
+		name string
+		new  func(*Exporter) (trace.TracerProvider, func(context.Context) error)
+	}{
+		{"sdk", func(exp *Exporter) (trace.TracerProvider, func(context.Context) error) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exp))
+			return tp, tp.Shutdown
+		}},
+		{"direct", func(exp *Exporter) (trace.TracerProvider, func(context.Context) error) {
+			tp := NewTracerProvider(exp, WithResource(res))
+			return tp, tp.Shutdown
+		}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			exp, err := New(context.Background(), new(marshalClient))
+			if err != nil {
+				b.Fatal(err)
+			}
+			tp, shutdown := bm.new(exp)
+			tr := tp.Tracer("github.com/natsbridge/bridge")
+			opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, sp := tr.Start(context.Background(), "process orders.in", opts...)
+				sp.SetAttributes(attrs...)
+				sp.SetStatus(codes.Error, "decode: invalid character")
+				sp.End()
+			}
+			if err := shutdown(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}

@@ -55,6 +55,12 @@ func New(ctx context.Context, client otlptrace.Client) (*Exporter, error) {
 // ExportSpans sends spans in one request, grouped by resource and
 // instrumentation scope as the SDK's OTLP exporter groups them.
 func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	return exportSpans(e, ctx, spans)
+}
+
+// exportSpans is ExportSpans for any spans the encoder reads: the SDK's,
+// and a TracerProvider's own.
+func exportSpans[S spanData](e *Exporter, ctx context.Context, spans []S) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped || len(spans) == 0 {
@@ -63,7 +69,7 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	// Encode every span first: buf may move as it grows.
 	e.buf, e.ends = e.buf[:0], e.ends[:0]
 	for _, s := range spans {
-		if s != nil {
+		if any(s) != nil {
 			e.buf = appendSpan(e.buf, s)
 		}
 		e.ends = append(e.ends, len(e.buf))
@@ -75,7 +81,7 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	start := 0
 	for i, s := range spans {
 		end := e.ends[i]
-		if s == nil {
+		if any(s) == nil {
 			continue
 		}
 		ps := e.spans[i]
