@@ -1,5 +1,7 @@
 package main
 
+import "fmt"
+
 // system is a program the harness can run as a contender.
 type system int
 
@@ -16,16 +18,23 @@ const (
 	sysBento
 	// sysWatermill is the Watermill passthrough (bench/peers/watermill).
 	sysWatermill
+	// sysStage is the bridge's processing stage alone: a benchmark of the
+	// jq package's test binary (-stage-bench), a process a run.
+	sysStage
 )
+
+// ofBridge reports whether the system is the bridge or a part of it: what
+// a scenario measures.
+func (s system) ofBridge() bool { return s == sysBridge || s == sysStage }
 
 // family is the colour of a system in the plots.
 func (s system) family() int {
-	switch s {
-	case sysBridge:
+	switch {
+	case s.ofBridge():
 		return 0
-	case sysRelay, sysJSRelay:
+	case s == sysRelay || s == sysJSRelay:
 		return 1
-	case sysBento:
+	case s == sysBento:
 		return 2
 	default:
 		return 3
@@ -53,6 +62,9 @@ type contender struct {
 	// its query) or "mapping" (bentoCode is the Bloblang mapping); empty
 	// forwards.
 	bentoProc, bentoCode string
+	// benchmark is the Go benchmark a goBench run runs, such as
+	// "BenchmarkStage/workers=2".
+	benchmark string
 }
 
 // The contenders of the scenario table.
@@ -79,6 +91,11 @@ func jsRelay(args ...string) contender {
 
 func bento(name, label, proc, code string) contender {
 	return contender{name: name, label: label, sys: sysBento, bentoProc: proc, bentoCode: code}
+}
+
+// stage is BenchmarkStage of the jq package with the given workers.
+func stage(name, label string, workers int) contender {
+	return contender{name: name, label: label, sys: sysStage, benchmark: fmt.Sprintf("BenchmarkStage/workers=%d", workers)}
 }
 
 func watermill() contender {

@@ -24,6 +24,8 @@ var figureList = []figure{
 	{"lost", "messages lost", false, fmtCount, false},
 	{"cpu", "CPU s per M msgs", false, fmtFixed(3), true},
 	{"rss", "peak RSS (MiB)", false, fmtFixed(1), true},
+	{"bytes", "B allocated per msg", false, fmtFixed(0), true},
+	{"allocs", "allocations per msg", false, fmtFixed(1), true},
 }
 
 func figureByKey(key string) figure {
@@ -38,8 +40,13 @@ func figureByKey(key string) figure {
 // figures returns the figures a scenario reports, in table order.
 func (s scenario) figures() []figure {
 	keys := []string{"throughput", "lost", "cpu", "rss"}
-	if s.kind == paced {
+	switch s.kind {
+	case paced:
 		keys = []string{"p50", "p99", "p999", "lost", "cpu", "rss"}
+	case goBench:
+		// Nothing is lost in process, and the RSS is the benchmark's,
+		// inputs included.
+		keys = []string{"throughput", "cpu", "bytes", "allocs"}
 	}
 	fs := make([]figure, len(keys))
 	for i, k := range keys {

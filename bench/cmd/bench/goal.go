@@ -39,6 +39,14 @@ func within(who, fig string, us float64, vs string) goal {
 		func(ref float64) float64 { return (ref + us) / ref }}
 }
 
+// measured: who's figure is reported (a target that asks for a figure, not
+// a bound).
+func measured(who, fig string) goal {
+	return goal{who, fig, "", "measured",
+		func(v, _ float64) bool { return !math.IsNaN(v) },
+		func(float64) float64 { return math.NaN() }}
+}
+
 func zero(who, fig string) goal {
 	return goal{who, fig, "", "0",
 		func(v, _ float64) bool { return v == 0 },

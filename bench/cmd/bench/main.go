@@ -13,9 +13,14 @@
 // publisher and the subscriber are this program. Figures are medians over
 // the repetitions. It writes latest.md, latest.json and latest.svg to -out.
 //
+// One scenario, stage-workers, measures the bridge's processing stage
+// alone, in process: each run is a process of the jq package's test binary
+// (-stage-bench) running one case of its BenchmarkStage. Without
+// -stage-bench its runs are skipped.
+//
 // Usage:
 //
-//	bench [-quick] [-reps 3] [-n 1000000] [-run regexp] [-contenders regexp] [-peers=false] [-bridge bin/bridge] ...
+//	bench [-quick] [-reps 3] [-n 1000000] [-run regexp] [-contenders regexp] [-peers=false] [-bridge bin/bridge] [-stage-bench bin/jq.test] ...
 //
 // Run bench -h for every flag.
 package main
@@ -58,10 +63,15 @@ type config struct {
 	jsStorage string
 	quick     bool
 	keep      bool
+
+	// stageBench is the jq package's test binary; stageN the iterations
+	// (messages) of each of its runs.
+	stageBench string
+	stageN     int
 }
 
 // quickDefaults are the flag values -quick sets, unless given explicitly.
-var quickDefaults = map[string]string{"reps": "1", "n": "100000", "js-n": "20000", "latency": "1s", "warmup": "200ms"}
+var quickDefaults = map[string]string{"reps": "1", "n": "100000", "js-n": "20000", "stage-n": "100000", "latency": "1s", "warmup": "200ms"}
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
@@ -78,6 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.reps, "reps", 3, "repetitions of each run; figures are medians")
 	fs.IntVar(&c.n, "n", 1000000, "messages per burst")
 	fs.IntVar(&c.jsN, "js-n", 200000, "messages in the JetStream backlog")
+	fs.StringVar(&c.stageBench, "stage-bench", "", "the jq package's test binary (go test -c ./jq; relative to the module root, built if missing) for the stage-workers scenario; empty: that scenario is not measured")
+	fs.IntVar(&c.stageN, "stage-n", 1000000, "messages (benchmark iterations, -test.benchtime Nx) of each stage-workers run")
 	fs.Float64Var(&c.rate, "rate", 20000, "messages per second of the fixed-rate (latency) run")
 	fs.DurationVar(&c.latency, "latency", 5*time.Second, "measured duration of the fixed-rate run")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured start of the fixed-rate run")
@@ -87,10 +99,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.peers, "peers", true, "run the peers (Bento, Watermill) built from bench/peers; false leaves them out")
 	fs.StringVar(&c.out, "out", "bench/results", "directory for latest.md, latest.json and latest.svg (relative to the module root)")
 	fs.StringVar(&c.jsStorage, "js-storage", "memory", "storage of the JetStream scenario's streams: memory or file")
-	fs.BoolVar(&c.quick, "quick", false, "smoke test: 1 repetition, 100k-message bursts, 20k JetStream backlog, 1s of latency (explicit flags win)")
+	fs.BoolVar(&c.quick, "quick", false, "smoke test: 1 repetition, 100k-message bursts and stage runs, 20k JetStream backlog, 1s of latency (explicit flags win)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binaries, JetStream store)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: bench [flags]\n\nMeasures the bridge against bare nats.go relays and peers; see bench/README.md.\nScenarios and their contenders:\n")
+		fmt.Fprintf(fs.Output(), "Usage: bench [flags]\n\nMeasures the bridge against bare nats.go relays and peers, and its processing stage\nalone (stage-workers, with -stage-bench); see bench/README.md.\nScenarios and their contenders:\n")
 		for _, s := range scenarios {
 			fmt.Fprintf(fs.Output(), "  %-24s", s.name)
 			for _, c := range s.contenders {
@@ -126,8 +138,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-contenders: %w", err)
 	}
 	switch {
-	case c.reps < 1 || c.n < 1 || c.jsN < 1:
-		return nil, errors.New("-reps, -n and -js-n must be positive")
+	case c.reps < 1 || c.n < 1 || c.jsN < 1 || c.stageN < 1:
+		return nil, errors.New("-reps, -n, -js-n and -stage-n must be positive")
 	case c.rate <= 0 || c.latency <= 0 || c.warmup < 0 || c.idle <= 0:
 		return nil, errors.New("-rate, -latency and -drain must be positive, -warmup not negative")
 	case c.jsStorage != "memory" && c.jsStorage != "file":
@@ -158,7 +170,11 @@ type driver struct {
 	cfg  *config
 	root string
 	tmp  string // binaries, configuration files, the JetStream store
-	bins struct{ natsserver, relay, jsrelay string }
+	bins struct {
+		natsserver, relay, jsrelay string
+		// stage is the jq package's test binary; "" without -stage-bench.
+		stage string
+	}
 	// peers are the programs of bench/peers, built or not.
 	peers map[system]peer
 	// rejected holds, by "scenario/contender", why the bridge rejected a
@@ -214,6 +230,9 @@ func run(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			return err
 		}
 		c.bridge = b[0]
+	}
+	if d.bins.stage, err = stageBinary(ctx, c, root, tmp, selected, stderr); err != nil {
+		return err
 	}
 	d.peers = buildPeers(ctx, root, tmp, selected, stderr)
 
@@ -306,6 +325,9 @@ func (r *Run) oneLine() string {
 		return "skipped: " + r.Skipped
 	case r.Error != "":
 		return "error: " + r.Error
+	}
+	if r.Bench != nil {
+		return fmt.Sprintf("%s msg/s, %.3f CPU-s/M, %.0f B/msg, %.0f allocs/msg", fmtCount(r.Throughput), r.CPUPerM, r.Bench.BytesPerOp, r.Bench.AllocsPerOp)
 	}
 	s := fmt.Sprintf("%s msg/s, lost %d, %.3f CPU-s/M, %.1f MiB", fmtCount(r.Throughput), r.Lost, r.CPUPerM, float64(r.PeakRSS)/(1<<20))
 	if r.Latency != nil {

@@ -89,7 +89,8 @@ type ScenarioSummary struct {
 	// RoundsPerRep is how many runs of each contender a repetition makes,
 	// when more than one.
 	RoundsPerRep int `json:"rounds_per_rep,omitempty"`
-	// Skipped says why nothing of the bridge was measured.
+	// Skipped says why nothing of the bridge (or of its stage) was
+	// measured.
 	Skipped    string             `json:"skipped,omitempty"`
 	Contenders []ContenderSummary `json:"contenders"`
 	Goals      []GoalResult       `json:"goals,omitempty"`
@@ -153,7 +154,7 @@ func newReport(m Machine, c *config, selected []scenario, runs []Run) *Report {
 	r := &Report{
 		Machine: m,
 		Settings: map[string]any{
-			"reps": c.reps, "burst_messages": c.n, "js_backlog_messages": c.jsN,
+			"reps": c.reps, "burst_messages": c.n, "js_backlog_messages": c.jsN, "stage_messages": c.stageN,
 			"rate_msgs": c.rate, "latency_s": c.latency.Seconds(), "warmup_s": c.warmup.Seconds(),
 			"drain_idle_s": c.idle.Seconds(), "js_storage": c.jsStorage, "quick": c.quick,
 			"bridge_env": c.bridgeEnv, "peers": c.peers,
@@ -201,7 +202,7 @@ func summarize(s scenario, runs []Run) ScenarioSummary {
 		for _, f := range sum.figs {
 			medians[c.name][f.key] = stats.Median(values[f.key])
 		}
-		if c.sys == sysBridge {
+		if c.sys.ofBridge() {
 			bridgeMeasured = bridgeMeasured || cs.Runs > 0
 			if cs.Skipped != "" {
 				bridgeSkipped = cs.Skipped

@@ -19,8 +19,8 @@ func (r *Report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "- commit %s; bridge %s\n", orDash(m.Commit), orDash(m.Bridge))
 	fmt.Fprintf(w, "- %d CPUs (%s), Linux %s, %s\n", m.CPUs, orDash(m.CPUModel), orDash(m.Kernel), m.Go)
 	fmt.Fprintf(w, "- load average before %s, after %s (figures from a busy machine are noise)\n", orDash(m.LoadBefore), orDash(m.LoadAfter))
-	fmt.Fprintf(w, "- bursts of %v messages (scenarios marked n/2: half); fixed rate %v msg/s for %vs after %vs of warm-up; JetStream backlog of %v messages (%s storage)\n",
-		r.Settings["burst_messages"], r.Settings["rate_msgs"], r.Settings["latency_s"], r.Settings["warmup_s"], r.Settings["js_backlog_messages"], r.Settings["js_storage"])
+	fmt.Fprintf(w, "- bursts of %v messages (scenarios marked n/2: half); fixed rate %v msg/s for %vs after %vs of warm-up; JetStream backlog of %v messages (%s storage); stage benchmark runs of %v messages\n",
+		r.Settings["burst_messages"], r.Settings["rate_msgs"], r.Settings["latency_s"], r.Settings["warmup_s"], r.Settings["js_backlog_messages"], r.Settings["js_storage"], r.Settings["stage_messages"])
 	if env, _ := r.Settings["bridge_env"].([]string); len(env) > 0 {
 		fmt.Fprintf(w, "- extra bridge settings: `%s`\n", strings.Join(env, " "))
 	}
@@ -94,7 +94,7 @@ func (r *Report) markdownTable(w io.Writer) {
 
 // markdownRuns writes every run, in the order made.
 func (r *Report) markdownRuns(w io.Writer) {
-	fmt.Fprintf(w, "## Runs\n\nEvery run, in the order made. CPU is the measured process's user+system time over the run's window, per million messages published; server CPU is nats-server's over the same window.\n\n")
+	fmt.Fprintf(w, "## Runs\n\nEvery run, in the order made. CPU is the measured process's user+system time over the run's window, per million messages published; server CPU is nats-server's over the same window. A stage benchmark's figures are its own (its notes give its result line), one message an op.\n\n")
 	fmt.Fprintf(w, "| scenario | contender | rep | msg/s | published msg/s | lost | dup | CPU s/M | RSS MiB | p50 µs | p99 µs | p99.9 µs | server CPU s | server slow consumers | notes |\n")
 	fmt.Fprintf(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for i := range r.Runs {
@@ -113,6 +113,10 @@ func (r *Report) markdownRuns(w io.Writer) {
 			}
 			notes = append(notes, note)
 		}
+		if run.Bench != nil {
+			notes = append(notes, fmt.Sprintf("%s: %v ns/op, %v cpu-ns/op, %v B/op, %v allocs/op",
+				run.Bench.Name, run.Bench.NsPerOp, run.Bench.CPUNsPerOp, run.Bench.BytesPerOp, run.Bench.AllocsPerOp))
+		}
 		if run.AckPending > 0 {
 			notes = append(notes, fmt.Sprintf("%d not acknowledged", run.AckPending))
 		}
@@ -120,9 +124,9 @@ func (r *Report) markdownRuns(w io.Writer) {
 		if run.ExitReport != "" && (run.Lost > 0 || run.Duplicates > 0) {
 			notes = append(notes, run.ExitReport)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %d | %d | %.3f | %.1f | %s | %s | %s | %.2f | %d | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %d | %d | %.3f | %s | %s | %s | %s | %.2f | %d | %s |\n",
 			run.Scenario, run.System, run.Rep+1, fmtCount(run.value("throughput")), fmtCount(orNaN(run.PublishRate)), run.Lost, run.Duplicates,
-			run.CPUPerM, float64(run.PeakRSS)/(1<<20), fmtMicros(run.value("p50")), fmtMicros(run.value("p99")), fmtMicros(run.value("p999")),
+			run.CPUPerM, fmtFixed(1)(orNaN(float64(run.PeakRSS)/(1<<20))), fmtMicros(run.value("p50")), fmtMicros(run.value("p99")), fmtMicros(run.value("p999")),
 			run.ServerCPU, run.ServerSlowConsumers, mdEscape(strings.Join(notes, "; ")))
 	}
 }

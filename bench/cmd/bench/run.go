@@ -49,6 +49,9 @@ type Run struct {
 
 	Latency *stats.Latency `json:"latency,omitempty"`
 	Pacing  *pace.Stats    `json:"pacing,omitempty"`
+	// Bench is a goBench run's result line; its iterations are the
+	// messages published, and its times the window and the CPU.
+	Bench *BenchResult `json:"bench,omitempty"`
 
 	// The server's share: its CPU over the window, and slow consumers it
 	// disconnected.
@@ -84,6 +87,11 @@ func (r *Run) value(key string) float64 {
 			return math.NaN()
 		}
 		return map[string]float64{"p50": us(r.Latency.P50), "p99": us(r.Latency.P99), "p999": us(r.Latency.P999)}[key]
+	case "bytes", "allocs":
+		if r.Bench == nil {
+			return math.NaN()
+		}
+		return map[string]float64{"bytes": r.Bench.BytesPerOp, "allocs": r.Bench.AllocsPerOp}[key]
 	}
 	return math.NaN()
 }
@@ -117,6 +125,8 @@ func (d *driver) measure(ctx context.Context, rep int, s scenario, c contender) 
 		err = d.runPaced(ctx, &run, s, c)
 	case jsBacklog:
 		err = d.runBacklog(ctx, &run, s, c)
+	case goBench:
+		err = d.runGoBench(ctx, &run, s, c)
 	default:
 		err = fmt.Errorf("scenario %s: unknown kind %d", s.name, s.kind)
 	}
@@ -139,6 +149,9 @@ func (d *driver) skipReason(s scenario, c contender) string {
 		if err := d.peers[c.sys].err; err != nil {
 			return "peer unavailable: " + err.Error()
 		}
+	}
+	if c.sys == sysStage && d.bins.stage == "" {
+		return errNoStageBench.Error()
 	}
 	if reason := d.rejected[s.name+"/"+c.name]; reason != "" {
 		return reason

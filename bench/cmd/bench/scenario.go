@@ -11,6 +11,9 @@ const (
 	// jsBacklog fills an input stream first, then starts the system and
 	// times it through the backlog.
 	jsBacklog
+	// goBench runs a Go benchmark in a process of its own and reads its
+	// result line (stage.go).
+	goBench
 )
 
 // scenario is one row of the scenario table: a load, the payload, how
@@ -54,6 +57,8 @@ func (s scenario) count(c *config) int {
 		return int(c.rate*c.warmup.Seconds()) + int(c.rate*c.latency.Seconds())
 	case jsBacklog:
 		return c.jsN
+	case goBench:
+		return c.stageN
 	}
 	if s.share > 0 {
 		return max(int(float64(c.n)*s.share), 1)
@@ -166,6 +171,23 @@ var scenarios = []scenario{
 		goals: []goal{
 			atLeast("bridge-traced", "throughput", 0.9, "bridge"), atMost("bridge-traced", "cpu", 1.1, "bridge"),
 			zero("bridge-traced", "lost"),
+		},
+	},
+	{
+		// Issue 12: the processing stage alone, in process, with
+		// ORDER_BY=none (BenchmarkStage in jq/bench_test.go): 2 workers
+		// against 1 on the record program, and what a message allocates.
+		// A run is a process of the jq package's test binary; runs of a
+		// second or less differ by a few per cent, so three pairs a
+		// repetition, as tracing-1pct.
+		name: "stage-workers", title: "the stage alone, in process (jq BenchmarkStage, ORDER_BY=none): 2 workers against 1",
+		kind:       goBench,
+		contenders: []contender{stage("stage", "the stage, 1 worker", 1), stage("stage-w2", "the stage, 2 workers", 2)},
+		reference:  "stage",
+		rounds:     3,
+		goals: []goal{
+			atLeast("stage-w2", "throughput", 1.7, "stage"),
+			measured("stage", "allocs"), measured("stage-w2", "allocs"),
 		},
 	},
 	{
