@@ -8,7 +8,8 @@
 #                    runs it for 2 minutes): mixed routes at a steady rate,
 #                    every message accounted for, RSS and goroutines flat
 #   make bench       bridge binary vs bare nats.go relays and the peers, Bento
-#                    and Watermill, built from bench/peers (bench/README.md);
+#                    and Watermill, built from bench/peers, and the jq stage
+#                    alone, 2 workers vs 1, from bin/jq.test (bench/README.md);
 #                    BENCH_FLAGS="-quick" for a smoke test, "-peers=false"
 #                    to leave the peers out
 #   make bench-go    Go micro-benchmarks of stream/ and artifact/
@@ -70,8 +71,11 @@ test-short:
 soak:
 	cd test/fault && $(GO) test -race -count=1 -run '^TestSoak$$' -soak $(SOAK) -timeout 2h -v .
 
+# The stage-workers scenario runs BenchmarkStage from the jq package's test
+# binary, built here, like bin/bridge, so that it is never stale.
 bench: build
-	$(GO) run ./bench/cmd/bench -bridge bin/bridge $(BENCH_FLAGS)
+	CGO_ENABLED=0 $(GO) test -c -trimpath -o bin/jq.test ./jq
+	$(GO) run ./bench/cmd/bench -bridge bin/bridge -stage-bench bin/jq.test $(BENCH_FLAGS)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./stream/ ./artifact/
