@@ -285,7 +285,7 @@ func TestTracingBadConfiguration(t *testing.T) {
 
 // TestTracingCountsDroppedSpans has the receiver hang: the spans that do
 // not fit in the export queue are dropped and counted, the messages all
-// go through, and the bridge still stops in time, logging the drop.
+// go through, and the bridge still stops, logging the drop.
 func TestTracingCountsDroppedSpans(t *testing.T) {
 	release := make(chan struct{})
 	mux := http.NewServeMux()
@@ -330,13 +330,10 @@ func TestTracingCountsDroppedSpans(t *testing.T) {
 		return fmt.Errorf("no bridge_trace_spans_dropped_total in /metrics")
 	})
 	// The upload under way gives up when the shutdown's 5 s for the
-	// spans are over, rather than at its own 30 s timeout.
-	start := time.Now()
+	// spans are over: at its own 30 s timeout the bridge would miss
+	// terminate's deadline.
 	if code := p.terminate(t); code != 0 {
 		t.Fatalf("exit code %d", code)
-	}
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("the bridge took %v to stop", d)
 	}
 	if !strings.Contains(p.stderr.String(), "spans dropped") {
 		t.Errorf("the drop is not logged:\n%s", p.stderr.String())

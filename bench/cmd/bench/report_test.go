@@ -172,14 +172,7 @@ func TestReport(t *testing.T) {
 		t.Error("JetStream scenario not marked skipped")
 	}
 
-	dir := t.TempDir()
-	if err := r.write(dir); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, "latest.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, md := writeReport(t, r)
 	for _, want := range []string{
 		"### passthrough, 128 B burst (`passthrough-128B`)",
 		"| **bare nats.go relay** (reference) | 200 | 0 | 1.000 | 10.0 |",
@@ -227,4 +220,19 @@ func TestFormat(t *testing.T) {
 			t.Errorf("fmtCount(%v) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// writeReport writes r into a temporary directory and returns it, with
+// latest.md's text.
+func writeReport(t *testing.T, r *Report) (dir string, md []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := r.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "latest.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, md
 }

@@ -240,14 +240,7 @@ func TestStageReport(t *testing.T) {
 		}
 	}
 	r := newReport(Machine{CPUs: 2}, c, []scenario{st}, runs)
-	dir := t.TempDir()
-	if err := r.write(dir); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, "latest.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, md := writeReport(t, r)
 	for _, want := range []string{
 		"| contender | throughput (msg/s) | CPU s per M msgs | B allocated per msg | allocations per msg |",
 		"| **the stage, 1 worker** (reference) | 1,000,000 | 1.000 | 62 | 4.0 |",
